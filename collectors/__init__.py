@@ -1,0 +1,1 @@
+"""Collectors: one small class per source family, each yielding pages of RawItems."""

@@ -1,0 +1,1 @@
+"""Storage: typed tables, migrations, and the save/claim functions each stage uses."""
