@@ -1,0 +1,106 @@
+"""Text normalisation: razdel tokens, cached pymorphy3 lemmas, look-alike letters, URLs/mentions/emoji.
+
+Backend note: pymorphy3 2.0.6 here runs on the pure-Python DAWG reader (``dawg_python``,
+``pymorphy3.dawg.EXTENSION_AVAILABLE`` is False; see `dawg_backend()`), so an uncached parse is slow
+(~5k words/s) and `lemma` keeps an LRU cache: social texts repeat words, the cache hits ~90 %.
+
+Example:
+    >>> normalize_text("Нет вОды на ул. Лeнина! https://vk.com/x @adm_yalta 😡")
+    'нет воды на ул. ленина! xurlx xmentionx xemojix'
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+import pymorphy3
+import razdel
+
+URL_TOKEN = "xurlx"
+MENTION_TOKEN = "xmentionx"
+EMOJI_TOKEN = "xemojix"
+SPECIAL_TOKENS = frozenset({URL_TOKEN, MENTION_TOKEN, EMOJI_TOKEN})
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b(?:vk\.com|t\.me|vk\.cc)/\S+", re.IGNORECASE)
+_VK_LINK = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # [id123|Имя] -> Имя
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,}")
+_EMOJI = re.compile(
+    "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\U00002B00-\U00002BFF"
+    "\U0000FE0F\U0000200D\U000020E3]+"
+)
+_WORD = re.compile(r"\w+")
+_CYR = re.compile(r"[а-яёА-ЯЁ]")
+_LAT = re.compile(r"[A-Za-z]")
+_LOOKALIKE = str.maketrans(
+    "ABCEHKMOPTXYaceopxyk",
+    "АВСЕНКМОРТХУасеорхук",
+)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+class Token(NamedTuple):
+    """A razdel token with its offsets in the ORIGINAL text."""
+
+    text: str
+    start: int
+    stop: int
+
+
+@lru_cache(maxsize=1)
+def get_morph() -> pymorphy3.MorphAnalyzer:
+    """The process-wide pymorphy3 analyser (loading the dictionaries takes ~0.5 s)."""
+    return pymorphy3.MorphAnalyzer()
+
+
+def dawg_backend() -> str:
+    """Which DAWG reader pymorphy3 uses: 'dawg (C extension)' or 'dawg_python (pure Python)'."""
+    from pymorphy3 import dawg
+
+    return "dawg (C extension)" if dawg.EXTENSION_AVAILABLE else "dawg_python (pure Python)"
+
+
+def fix_lookalikes(text: str) -> str:
+    """Replace Latin look-alike letters inside words that also contain Cyrillic ('вOда' -> 'вОда')."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if _CYR.search(word) and _LAT.search(word):
+            return word.translate(_LOOKALIKE)
+        return word
+
+    return _WORD.sub(fix, text)
+
+
+def normalize_text(text: str) -> str:
+    """Lower-cased text with ё→е, look-alikes fixed and URLs/mentions/emoji replaced by tokens."""
+    text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _VK_LINK.sub(rf" {MENTION_TOKEN} \1", text)
+    text = _MENTION.sub(f" {MENTION_TOKEN} ", text)
+    text = _EMOJI.sub(f" {EMOJI_TOKEN} ", text)
+    text = fix_lookalikes(text).lower().replace("ё", "е")
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[Token]:
+    """razdel tokens of `text` with offsets into `text` itself."""
+    return [Token(t.text, t.start, t.stop) for t in razdel.tokenize(text)]
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """pymorphy3 normal form of one word, lower-cased, ё→е ('больницы' -> 'больница')."""
+    word = word.lower().replace("ё", "е")
+    if not _CYR.search(word):
+        return word
+    return get_morph().parse(word)[0].normal_form.replace("ё", "е")
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of the normalised text (punctuation dropped, special tokens kept)."""
+    return [t.text for t in razdel.tokenize(normalize_text(text)) if _WORD.match(t.text)]
+
+
+def lemmas(text: str) -> list[str]:
+    """Lemmas of the word tokens of `text` ('Нет горячей воды' -> ['нет', 'горячий', 'вода'])."""
+    return [w if w in SPECIAL_TOKENS else lemma(w) for w in words(text)]
