@@ -1,0 +1,100 @@
+"""Replay recorded items from JSONL through the same adapters the live collectors use.
+
+Each line: {"type": "vk_post" | "vk_comment" | "tg_message" | "web_entry" | "raw_item",
+            "source": "<source key>", "payload": {...}}
+A "raw_item" payload is a RawItem as a dict (published_at in ISO 8601 with a zone).
+The cursor is the number of lines consumed, so a resumed replay continues where it stopped.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from collectors.base import SourceConfig
+from collectors.errors import NotConfigured, SkipItem
+from collectors.pseudonym import Pseudonymizer
+from tsur.records import Page, Quarantined, RawItem
+from tsur.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+PAGE_LINES = 200
+
+
+def adapt_raw_item(payload: dict[str, Any]) -> RawItem:
+    """A RawItem from its dict form; SkipItem when a field is missing or malformed."""
+    try:
+        published = datetime.fromisoformat(payload["published_at"])
+        if published.tzinfo is None:
+            raise ValueError("published_at has no time zone")
+        return RawItem(
+            platform=str(payload["platform"]), source=str(payload["source"]), item_id=str(payload["item_id"]),
+            published_at=published, text=str(payload["text"]), kind=str(payload.get("kind", "post")),
+            parent_id=payload.get("parent_id"), url=payload.get("url"), author=payload.get("author"),
+            raw=payload.get("raw") or {},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SkipItem(f"raw_item: {exc.__class__.__name__}: {exc}") from None
+
+
+def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -> RawItem:
+    """Turn one replay record into a RawItem (platform adapters for recorded API payloads)."""
+    if not isinstance(record, dict) or "type" not in record or not isinstance(record.get("payload"), dict):
+        raise SkipItem("expected an object with 'type' and an object 'payload'")
+    type_, payload = record["type"], record["payload"]
+    if type_ == "raw_item":
+        return adapt_raw_item(payload)
+    from collectors.adapters import adapt_record  # live collectors' adapters
+
+    target = source
+    if record.get("source") and record["source"] != source.key:
+        target = SourceConfig(key=record["source"], platform=record["source"].split(":", 1)[0],
+                              handle=record["source"].split(":", 2)[-1], kind=source.kind,
+                              home_municipality=source.home_municipality)
+    return adapt_record(type_, payload, target, pseudonymize)
+
+
+class ReplayCollector:
+    """Reads a JSONL file of recorded items, a page of lines at a time."""
+
+    def __init__(self, source: SourceConfig, path: Path, pseudonymize: Pseudonymizer, page_lines: int = PAGE_LINES):
+        self.source, self.path, self.pseudonymize, self.page_lines = source, path, pseudonymize, page_lines
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        start = int((cursor or {}).get("line", 0))
+        items: list[RawItem] = []
+        bad: list[Quarantined] = []
+        line_no = start
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            for line_no, line in enumerate(fh, 1):
+                if line_no <= start:
+                    continue
+                self._adapt(line, line_no, items, bad)
+                if len(items) + len(bad) >= self.page_lines:
+                    yield Page(tuple(items), {"line": line_no}, tuple(bad))
+                    items, bad = [], []
+        if items or bad or line_no > start:
+            yield Page(tuple(items), {"line": max(line_no, start)}, tuple(bad))
+
+    def _adapt(self, line: str, line_no: int, items: list[RawItem], bad: list[Quarantined]) -> None:
+        if not line.strip():
+            return
+        try:
+            items.append(adapt_line(json.loads(line), self.source, self.pseudonymize))
+        except (json.JSONDecodeError, SkipItem) as exc:
+            reason = f"{self.path.name}:{line_no}: {str(exc).splitlines()[0]}"
+            log.warning("quarantined %s", reason)
+            bad.append(Quarantined(self.source.key, reason, {"line": line[:10000]}))
+
+
+def build(config: SourceConfig, settings: Settings, pseudonymize: Pseudonymizer) -> ReplayCollector:
+    """A replay collector for `replay:<path>` (relative paths are taken from the project root)."""
+    path = Path(config.handle)
+    if not path.is_absolute():
+        path = path if path.exists() else ROOT / path
+    if not path.is_file():
+        raise NotConfigured(f"{config.key}: replay file {path} not found")
+    return ReplayCollector(config, path, pseudonymize, int(config.options.get("page_lines", PAGE_LINES)))

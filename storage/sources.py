@@ -1,0 +1,111 @@
+"""Sources in the database: sync from config, lease for one daemon at a time, record health."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collectors.base import SourceConfig
+from storage.tables import Source, utcnow
+
+
+def sync_sources(session: Session, configs: list[SourceConfig]) -> dict[str, int]:
+    """Insert sources new in config and refresh descriptive fields; ops' enable/disable is kept.
+
+    A source switched off in config (`enabled = false`) is disabled; one switched on in config is not
+    re-enabled over an operator's decision.
+    """
+    existing = {s.key: s for s in session.scalars(sa.select(Source))}
+    added = changed = 0
+    for cfg in configs:
+        row = existing.get(cfg.key)
+        if row is None:
+            session.add(
+                Source(
+                    key=cfg.key, platform=cfg.platform, handle=cfg.handle, kind=cfg.kind,
+                    home_municipality=cfg.home_municipality, interval_s=cfg.interval_s,
+                    options=dict(cfg.options), enabled=cfg.enabled,
+                    disabled_reason=None if cfg.enabled else "disabled in config",
+                )
+            )
+            added += 1
+            continue
+        fields = {
+            "platform": cfg.platform, "handle": cfg.handle, "kind": cfg.kind,
+            "home_municipality": cfg.home_municipality, "interval_s": cfg.interval_s,
+            "options": dict(cfg.options),
+        }
+        if any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            changed += 1
+        if not cfg.enabled and row.enabled:
+            row.enabled, row.disabled_reason = False, "disabled in config"
+            changed += 1
+    session.flush()
+    return {"added": added, "changed": changed}
+
+
+def source_config(row: Source) -> SourceConfig:
+    """The SourceConfig a collector is built from."""
+    return SourceConfig(
+        key=row.key, platform=row.platform, handle=row.handle, kind=row.kind,
+        home_municipality=row.home_municipality, interval_s=row.interval_s,
+        enabled=row.enabled, options=dict(row.options or {}),
+    )
+
+
+def lease_source(session: Session, source_id: int, owner: str, ttl_s: float, now: datetime | None = None) -> bool:
+    """Take or renew the lease on an enabled source; False when another live daemon holds it."""
+    now = now or utcnow()
+    result = session.execute(
+        sa.update(Source)
+        .where(
+            Source.id == source_id,
+            Source.enabled.is_(True),
+            sa.or_(Source.lease_until.is_(None), Source.lease_until < now, Source.lease_owner == owner),
+        )
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=ttl_s))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_source(session: Session, source_id: int, owner: str) -> None:
+    """Give up our lease so another daemon may take the source at once."""
+    session.execute(
+        sa.update(Source)
+        .where(Source.id == source_id, Source.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_success(source: Source, now: datetime | None = None) -> None:
+    """Record a completed poll."""
+    source.last_success_at = now or utcnow()
+    source.consecutive_errors = 0
+
+
+def mark_error(source: Source, message: str, now: datetime | None = None) -> None:
+    """Record a failed poll (retriable); the source stays enabled."""
+    source.last_error, source.last_error_at = message[:2000], now or utcnow()
+    source.consecutive_errors += 1
+
+
+def disable_source(source: Source, reason: str, now: datetime | None = None) -> None:
+    """Switch off one source that needs a human (bad token, no access, missing secret)."""
+    source.enabled = False
+    source.disabled_reason = reason[:2000]
+    source.last_error, source.last_error_at = reason[:2000], now or utcnow()
+
+
+def due_sources(session: Session, now: datetime | None = None) -> list[Source]:
+    """Enabled sources whose interval has passed since their last attempt."""
+    now = now or utcnow()
+    rows = session.scalars(sa.select(Source).where(Source.enabled.is_(True)).order_by(Source.id))
+    return [
+        s for s in rows
+        if s.last_attempt_at is None or s.last_attempt_at + timedelta(seconds=s.interval_s) <= now
+    ]

@@ -1,0 +1,123 @@
+"""The pipeline over one database: sources sync, collect, analyse, route, SLA check, delivery."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from functools import cached_property
+
+import sqlalchemy as sa
+
+from collectors.errors import NotConfigured
+from collectors.pseudonym import Pseudonymizer, load_key
+from collectors.registry import build_collector
+from collectors.sources_file import load_sources
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.sources import disable_source, due_sources, source_config, sync_sources
+from storage.tables import Source, utcnow
+from tsur.settings import Settings
+from tsur.stages.analyse import analyse_pending
+from tsur.stages.collect import CollectOutcome, collect_source
+from tsur.stages.route import route_pending
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Holds the engine, the loaded models and rules; each method is one idempotent stage pass."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True):
+        self.settings = settings
+        self.engine = make_engine(settings.db_url)
+        if migrate:
+            upgrade(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+        self.stop = threading.Event()
+
+    @cached_property
+    def analyzer(self):
+        from nlp.analyzer import load_analyzer
+
+        return load_analyzer(self.settings.models_dir, self.settings.model_version)
+
+    @cached_property
+    def policy(self):
+        from routing.policy import load_policy
+
+        return load_policy(self.settings.config_dir)
+
+    @cached_property
+    def pseudonymize(self) -> Pseudonymizer:
+        return Pseudonymizer(load_key(self.settings.secret("pseudonym_key"), self.settings.data_dir))
+
+    def sync_sources(self) -> dict[str, int]:
+        """Bring the sources table in line with the sources file (if there is one)."""
+        path = self.settings.sources_path
+        if not path.exists():
+            return {"added": 0, "changed": 0}
+        configs = load_sources(path)
+        with self.sessions.begin() as s:
+            return sync_sources(s, configs)
+
+    def collect(self, key: str) -> CollectOutcome:
+        """Poll one source now (it must exist in the sources table)."""
+        with self.sessions() as s:
+            row = s.scalar(sa.select(Source).where(Source.key == key))
+            if row is None:
+                raise KeyError(f"unknown source {key!r}")
+            config = source_config(row)
+        try:
+            collector = build_collector(config, self.settings, self.pseudonymize)
+        except NotConfigured as exc:
+            with self.sessions.begin() as s:
+                disable_source(s.scalar(sa.select(Source).where(Source.key == key)), str(exc))
+            log.warning("source %s not configured, disabled: %s", key, exc)
+            return CollectOutcome(key, "disabled", error=str(exc))
+        return collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
+                              ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
+
+    def collect_due(self) -> list[CollectOutcome]:
+        """Poll every enabled source whose interval has passed."""
+        with self.sessions() as s:
+            keys = [src.key for src in due_sources(s, utcnow())]
+        outcomes = []
+        for key in keys:
+            if self.stop.is_set():
+                break
+            outcomes.append(self.collect(key))
+        return outcomes
+
+    def analyse(self) -> int:
+        return analyse_pending(self.sessions, self.analyzer, worker=self.settings.worker_id,
+                               batch=self.settings.analyse_batch, stop=self.stop)
+
+    def route(self) -> Counter:
+        return route_pending(self.sessions, self.policy, worker=self.settings.worker_id,
+                             batch=self.settings.route_batch, stop=self.stop)
+
+    def check_sla(self) -> dict[str, int]:
+        from routing.sla import check_sla
+
+        with self.sessions.begin() as s:
+            return check_sla(s, utcnow(), self.policy)
+
+    def deliver(self) -> dict[str, int]:
+        from routing.delivery import deliver_pending
+
+        return deliver_pending(self.sessions, utcnow(), self.policy)
+
+    def run_once(self) -> dict[str, object]:
+        """One full pass: sync sources, collect every enabled source, analyse, route, SLA, deliver."""
+        self.sync_sources()
+        with self.sessions() as s:
+            keys = list(s.scalars(sa.select(Source.key).where(Source.enabled.is_(True)).order_by(Source.id)))
+        collected = [self.collect(k) for k in keys if not self.stop.is_set()]
+        analysed = self.analyse()
+        routed = self.route()
+        sla = self.check_sla()
+        delivered = self.deliver()
+        return {"collected": collected, "analysed": analysed, "routed": dict(routed), "sla": sla,
+                "delivered": delivered}
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,156 @@
+"""One settings object: config/defaults.toml < config file < environment (TSUR_…) < CLI flags.
+
+Secrets (VK token, Telegram api id/hash/session, pseudonymisation key, delivery secrets) are read
+from the environment only; a config file that names one is refused.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS_FILE = ROOT / "config" / "defaults.toml"
+SECRET_FIELDS = (
+    "vk_token", "tg_api_id", "tg_api_hash", "tg_session", "pseudonym_key", "webhook_secret", "smtp_url",
+)
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is wrong; the message names the file and, where known, the line."""
+
+
+class _TomlFile(PydanticBaseSettingsSource):
+    """Values from one TOML file ([tsur] table or top level), refusing secrets."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        data = read_toml(self.path)
+        values = data.get("tsur", data)
+        leaked = sorted(set(values) & set(SECRET_FIELDS))
+        if leaked:
+            raise ConfigError(f"{self.path}: secrets must come from the environment, not a file: {', '.join(leaked)}")
+        unknown = sorted(set(values) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise ConfigError(f"{self.path}: unknown setting(s): {', '.join(unknown)}")
+        return values
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; errors become one line naming the file and line."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+class Settings(BaseSettings):
+    """Everything the daemon and the CLI can be told; see config/defaults.toml for the meaning of each."""
+
+    model_config = SettingsConfigDict(env_prefix="TSUR_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    region: str = "crimea"
+    config_dir: Path = ROOT / "config"
+    sources_file: Path | None = None
+    models_dir: Path = ROOT / "models"
+    model_version: str | None = None
+
+    worker_id: str = f"{socket.gethostname()}:{os.getpid()}"
+    analyse_batch: int = 500
+    route_batch: int = 200
+    analyse_interval_s: float = 5.0
+    route_interval_s: float = 5.0
+    sla_interval_s: float = 60.0
+    delivery_interval_s: float = 15.0
+    scheduler_jitter_s: float = 30.0
+    lease_ttl_s: float = 600.0
+    max_pages_per_poll: int = 50
+
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    stall_after_s: float = 900.0
+
+    http_user_agent: str = "tsur-monitor/0.1 (+https://github.com/tsur-monitor)"
+    http_timeout_s: float = 20.0
+    vk_requests_per_second: float = 3.0
+    vk_lookback_s: int = 3 * 24 * 3600
+    tg_flood_wait_max_s: float = 300.0
+    web_min_interval_s: float = 2.0
+    retention_days: int | None = None
+
+    vk_token: SecretStr | None = None
+    tg_api_id: SecretStr | None = None
+    tg_api_hash: SecretStr | None = None
+    tg_session: SecretStr | None = None
+    pseudonym_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+
+    _config_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        config_file = os.environ.get("TSUR_CONFIG")
+        return (
+            init_settings,
+            env_settings,
+            _TomlFile(settings_cls, Path(config_file) if config_file else None),
+            _TomlFile(settings_cls, DEFAULTS_FILE if DEFAULTS_FILE.exists() else None),
+        )
+
+    @property
+    def db_url(self) -> str:
+        """The database URL: explicit, or SQLite in data_dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'tsur.db').as_posix()}"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.config_dir / "sources.toml"
+
+    def secret(self, name: str) -> str | None:
+        """The plain value of a secret, for the one place that needs it (never log it)."""
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings with the documented precedence; CLI flags come in as `overrides`.
+
+    Example: load_settings(Path("/etc/tsur/tsur.toml"), database_url="postgresql+psycopg://…")
+    """
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    previous = os.environ.get("TSUR_CONFIG")
+    if config_file is not None:
+        os.environ["TSUR_CONFIG"] = str(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise ConfigError(f"setting {where}: {err['msg']}") from None
+    finally:
+        if config_file is not None:
+            if previous is None:
+                os.environ.pop("TSUR_CONFIG", None)
+            else:
+                os.environ["TSUR_CONFIG"] = previous

@@ -1,0 +1,79 @@
+"""Analyse stage: claim items waiting for analysis, run the NLP over the batch, store analyses."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.items import claim_items
+from storage.runs import record_run
+from storage.tables import AnalysisRow, Item, Source
+from tsur.records import Analysis, AnalysisInput
+
+log = logging.getLogger(__name__)
+
+
+class Analyzer(Protocol):
+    version: str
+
+    def analyze(self, inputs: Sequence[AnalysisInput]) -> list[Analysis]:
+        ...
+
+
+def _contexts(session: Session, items: list[Item]) -> dict[str, tuple[str | None, str | None]]:
+    keys = {i.source for i in items}
+    rows = session.execute(sa.select(Source.key, Source.home_municipality, Source.kind).where(Source.key.in_(keys)))
+    return {r.key: (r.home_municipality, r.kind) for r in rows}
+
+
+def analysis_row(result: Analysis, item: Item, worker: str) -> AnalysisRow:
+    """The table row for one analysis of one item revision."""
+    return AnalysisRow(
+        item_pk=item.id, revision=item.revision, model_version=result.model_version,
+        is_complaint=result.is_complaint, complaint_proba=float(result.complaint_proba),
+        topic_group=result.topic_group, topic=result.topic, topic_proba=float(result.topic_proba),
+        municipality=result.municipality, settlement=result.settlement, geo_evidence=result.geo_evidence,
+        geo_confidence=float(result.geo_confidence), importance=result.importance,
+        reasons=list(result.reasons), worker=worker,
+    )
+
+
+def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int) -> int:
+    """Analyse one claimed batch in one transaction; returns how many items it analysed."""
+    with sessions.begin() as s:
+        items = claim_items(s, "analyse", batch)
+        if not items:
+            return 0
+        ctx = _contexts(s, items)
+        inputs = [AnalysisInput(i.id, i.text or "", *ctx.get(i.source, (None, None))) for i in items]
+        results = analyzer.analyze(inputs)
+        if len(results) != len(items):
+            raise RuntimeError(f"analyzer returned {len(results)} results for {len(items)} items")
+        by_pk = {i.id: i for i in items}
+        for result in results:
+            item = by_pk[result.item_pk]
+            s.add(analysis_row(result, item, worker))
+            item.stage = "route"
+    return len(items)
+
+
+def analyse_pending(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int = 500,
+                    stop: threading.Event | None = None, run_id: str | None = None) -> int:
+    """Analyse until nothing waits (or `stop` is set between batches); returns the number analysed."""
+    total = 0
+    with record_run(sessions, "analyse", worker=worker, run_id=run_id) as run:
+        while not (stop and stop.is_set()):
+            n = analyse_batch(sessions, analyzer, worker=worker, batch=batch)
+            if n == 0:
+                break
+            total += n
+            run.add(items=n)
+        run.counts.setdefault("items", 0)
+        run.counts["model_version"] = analyzer.version
+    if total:
+        log.info("analysed %d items with model %s", total, analyzer.version)
+    return total

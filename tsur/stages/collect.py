@@ -1,0 +1,98 @@
+"""Collect stage: poll one source, storing each page together with its cursor in one transaction."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from collectors.base import Collector
+from collectors.errors import Fatal, NotConfigured, Retriable
+from storage.items import load_cursor, save_page
+from storage.runs import record_run
+from storage.sources import disable_source, lease_source, mark_error, mark_success, release_source
+from storage.tables import Source, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    """How one poll of one source ended."""
+
+    source: str
+    status: str  # ok | retry | disabled | leased_elsewhere
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    waits: float = 0.0
+    error: str | None = None
+
+
+def _source_id(sessions: sessionmaker[Session], key: str) -> int:
+    with sessions() as s:
+        source_id = s.scalar(sa.select(Source.id).where(Source.key == key))
+    if source_id is None:
+        raise KeyError(f"unknown source {key!r}: add it to the sources file or with `tsur sources add`")
+    return source_id
+
+
+def collect_source(sessions: sessionmaker[Session], source_key: str, collector: Collector, *, worker: str,
+                   run_id: str | None = None, ttl_s: float = 600.0, max_pages: int | None = None) -> CollectOutcome:
+    """Lease the source, resume from its cursor, store pages; classify errors per the taxonomy."""
+    source_id = _source_id(sessions, source_key)
+    with sessions.begin() as s:
+        if not lease_source(s, source_id, worker, ttl_s):
+            return CollectOutcome(source_key, "leased_elsewhere")
+        s.get(Source, source_id).last_attempt_at = utcnow()
+    totals = dict(pages=0, new=0, updated=0, quarantined=0, requests=0, waits=0.0)
+    with record_run(sessions, "collect", worker=worker, run_id=run_id, source=source_key) as run:
+        try:
+            with sessions() as s:
+                cursor = load_cursor(s, source_id)
+            for page in collector.fetch(cursor):
+                with sessions.begin() as s:
+                    source = s.get(Source, source_id)
+                    saved = save_page(s, source, page)
+                    lease_source(s, source_id, worker, ttl_s)  # renew while we make progress
+                totals["pages"] += 1
+                totals["new"] += saved.new
+                totals["updated"] += saved.updated
+                totals["quarantined"] += saved.quarantined
+                totals["requests"] += page.requests
+                totals["waits"] += page.waits
+                if max_pages and totals["pages"] >= max_pages:
+                    break
+            outcome = CollectOutcome(source_key, "ok", **totals)
+            with sessions.begin() as s:
+                mark_success(s.get(Source, source_id))
+        except Retriable as exc:
+            outcome = _fail(sessions, source_id, source_key, totals, exc, disable=False)
+        except (Fatal, NotConfigured) as exc:
+            outcome = _fail(sessions, source_id, source_key, totals, exc, disable=True)
+        except Exception as exc:  # a bug or an unforeseen failure: keep progress, retry next time
+            log.exception("source %s failed unexpectedly", source_key)
+            outcome = _fail(sessions, source_id, source_key, totals, exc, disable=False)
+        finally:
+            with sessions.begin() as s:
+                release_source(s, source_id, worker)
+        run.add(**totals)
+        run.status = {"ok": "ok", "retry": "error", "disabled": "error"}[outcome.status]
+        run.error = outcome.error
+    return outcome
+
+
+def _fail(sessions, source_id: int, key: str, totals: dict, exc: Exception, *, disable: bool) -> CollectOutcome:
+    code = getattr(exc, "code", None)
+    message = f"{exc.__class__.__name__}{f' {code}' if code is not None else ''}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    with sessions.begin() as s:
+        source = s.get(Source, source_id)
+        (disable_source if disable else mark_error)(source, message)
+    if disable:
+        log.error("source %s disabled: %s", key, message)
+    else:
+        log.warning("source %s will retry: %s (progress kept: %d pages)", key, message, totals["pages"])
+    return CollectOutcome(key, "disabled" if disable else "retry", error=message, **totals)
