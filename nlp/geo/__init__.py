@@ -1,0 +1,39 @@
+"""Geo analyser: the municipality and settlement a Russian text names, from a region gazetteer.
+
+Example:
+    >>> locate("Опять в Старом Крыму нет воды").settlement
+    'Старый Крым'
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nlp.geo.errors import GazetteerError
+from nlp.geo.gazetteer import Gazetteer, load_gazetteer
+from nlp.geo.matcher import find_mentions
+from nlp.geo.records import GeoMatch
+from nlp.geo.resolve import answer
+from nlp.normalize import Token
+
+__all__ = ["GazetteerError", "Gazetteer", "GeoMatch", "load_gazetteer", "locate", "locate_many"]
+
+
+def locate(text: str, home_municipality: str | None = None, region: str = "crimea",
+           tokens: list[Token] | None = None) -> GeoMatch:
+    """Where `text` is about; `home_municipality` (the source's) settles ambiguous names.
+
+    Pass `tokens` (nlp.normalize.tokenize(text)) when the caller already has them.
+    """
+    gaz = load_gazetteer(region)
+    home = gaz.municipality_of(home_municipality) if home_municipality else None
+    return answer(find_mentions(text, gaz, tokens), home)
+
+
+def locate_many(texts: Iterable[str], homes: Iterable[str | None] | None = None,
+                region: str = "crimea") -> list[GeoMatch]:
+    """locate() over a batch; `homes` is parallel to `texts` (or None for no home at all)."""
+    texts = list(texts)
+    homes = [None] * len(texts) if homes is None else list(homes)
+    if len(homes) != len(texts):
+        raise ValueError(f"locate_many: {len(texts)} texts but {len(homes)} homes")
+    return [locate(text, home, region) for text, home in zip(texts, homes)]

@@ -1,0 +1,86 @@
+"""Lemma keys of place names: every case form of a name, lemmatised the way run time will see it.
+
+A key is the tuple of `nlp.normalize.lemma` of the name's word tokens, joined by one space in the
+config ('старый крым'). Build time declines each name with pymorphy3 and keeps the lemma key of
+every form, so that «в Старом Крыму» and «Партените» hit the same key as the nominative, even where
+pymorphy3's first guess for an unknown word is odd ('партенит' -> 'партенить').
+
+Example:
+    >>> sorted(name_keys("Старый Крым"))
+    ['старый крым']
+"""
+from __future__ import annotations
+
+import re
+
+from nlp.normalize import get_morph, lemma, tokenize
+
+CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "loc2")
+_WORD = re.compile(r"\w")
+_PERSON = frozenset({"Name", "Surn", "Patr"})
+# Abbreviations that stand for a word of a key ('Бахчисарайского р-на' -> 'бахчисарайский район').
+SYNONYMS = {"р-н": "район", "р-на": "район", "р-не": "район", "р-ну": "район", "р-ном": "район", "рн": "район"}
+
+
+def word_tokens(text: str) -> list[str]:
+    """Word tokens of a name as run time tokenises them ('Сары-Баш' -> ['Сары-Баш'])."""
+    return [t.text for t in tokenize(text) if _WORD.match(t.text)]
+
+
+def key_lemma(word: str) -> str:
+    """The lemma of one word as keys use it ('р-на' -> 'район', 'Крыму' -> 'крым')."""
+    lem = lemma(word)
+    return SYNONYMS.get(lem, lem)
+
+
+def key_of(words: list[str]) -> str:
+    """The lemma key of a sequence of word forms ('Старом', 'Крыму' -> 'старый крым')."""
+    return " ".join(key_lemma(w) for w in words)
+
+
+def declensions(word: str) -> list[str]:
+    """Case forms of one word as a name in the nominative, itself first ('Ялта' -> ['ялта', 'ялты', …])."""
+    low = word.lower()
+    forms = [low]
+    parses = [p for p in get_morph().parse(low) if "nomn" in p.tag][:2]
+    for case in CASES:
+        for parse in parses:
+            inflected = parse.inflect({case})
+            if inflected is not None:
+                forms.append(inflected.word)
+                break
+        else:
+            forms.append(low)
+    return forms
+
+
+def name_keys(name: str) -> set[str]:
+    """All lemma keys of a place name in any case ('Старый Крым' -> {'старый крым'})."""
+    words = word_tokens(name)
+    if not words:
+        return set()
+    columns = [declensions(w) for w in words]
+    return {key_of(list(forms)) for forms in zip(*columns)}
+
+
+def is_common_word(lemma_text: str) -> bool:
+    """True for a dictionary word that is not a place ('мирный', 'победа'), False for 'ялта', 'кача'."""
+    parses = get_morph().parse(lemma_text)
+    first = parses[0]
+    if not first.is_known:
+        return False
+    return not any("Geox" in p.tag for p in parses[:2])
+
+
+def is_person_word(lemma_text: str) -> bool:
+    """True when the lemma's first reading is a personal name ('ленин', 'пушкин')."""
+    tag = get_morph().parse(lemma_text)[0].tag
+    return bool(_PERSON & set(tag.grammemes))
+
+
+def needs_cue(key: str) -> bool:
+    """A key that is an ordinary word or a person needs a settlement cue ('мирный', 'красный поляна')."""
+    parts = key.split()
+    if any(is_person_word(p) for p in parts):
+        return True
+    return all(is_common_word(p) for p in parts)

@@ -1,0 +1,115 @@
+"""Pick one place per mention (context, then home municipality, then size) and one answer per text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nlp.geo.build import Place
+from nlp.geo.records import GeoMatch, Mention
+
+CONTEXT_FACTOR = 0.9  # ambiguous name settled by another place in the text
+HOME_FACTOR = 0.8  # … by the source's home municipality
+WEAK_FACTOR = 0.7  # common-word name accepted for its capital letter only
+HOME_ONLY_CONFIDENCE = 0.3  # no place in the text: the source's home municipality
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The place chosen for one mention, its confidence and how it was chosen."""
+
+    mention: Mention
+    place: Place
+    confidence: float
+    how: str
+
+
+def municipalities(mention: Mention) -> set[str]:
+    """Municipalities a mention may mean."""
+    return {e.place.municipality for e in mention.entries}
+
+
+def anchors(mentions: list[Mention]) -> dict[str, Mention]:
+    """Municipalities that a mention names without doubt -> that mention (first one wins)."""
+    found: dict[str, Mention] = {}
+    for mention in mentions:
+        names = municipalities(mention)
+        if len(names) == 1:
+            found.setdefault(names.pop(), mention)
+    return found
+
+
+def heaviest(entries: list) -> tuple[Place, float]:
+    """The most populous place of some entries and its best base confidence."""
+    best = max(entries, key=lambda e: (e.place.weight, -e.place.id))
+    return best.place, max(e.confidence for e in entries if e.place == best.place)
+
+
+def choose(mention: Mention, known: dict[str, Mention], home: str | None) -> Choice:
+    """One place for a mention, by context, home municipality, then size."""
+    entries = list(mention.entries)
+    places = {e.place for e in entries}
+    factor = WEAK_FACTOR if mention.weak else 1.0
+    if len(places) == 1:
+        place, base = heaviest(entries)
+        return Choice(mention, place, base * factor, "")
+    context = [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+    if context:
+        place, base = heaviest(context)
+        how = f"one of {len(places)} places so named; «{known[place.municipality].text}» in the text"
+        return Choice(mention, place, base * factor * CONTEXT_FACTOR, how)
+    at_home = [e for e in entries if e.place.municipality == home]
+    if at_home:
+        place, base = heaviest(at_home)
+        how = f"one of {len(places)} places so named; the source's home municipality"
+        return Choice(mention, place, base * factor * HOME_FACTOR, how)
+    place, base = heaviest(entries)
+    share = place.weight / max(1, sum(p.weight for p in places))
+    how = f"one of {len(places)} places so named; the largest"
+    return Choice(mention, place, base * factor * (0.4 + 0.3 * share), how)
+
+
+def describe(choice: Choice, agrees: Choice | None) -> str:
+    """A short human-readable reason: «Старом Крыму» → Старый Крым (г., Кировский район); …"""
+    place = choice.place
+    where = ", ".join(x for x in (place.type, place.municipality if place.kind == "settlement" else "",
+                                  place.okrug) if x)
+    target = f"{place.name} ({where})" if where else place.name
+    parts = [f"«{choice.mention.text}» → {target}"]
+    parts += [choice.how] if choice.how else []
+    parts += [f"agrees with «{agrees.mention.text}»"] if agrees else []
+    parts += [f"street {choice.mention.street}"] if choice.mention.street else []
+    return "; ".join(parts)
+
+
+def pick(choices: list[Choice]) -> tuple[Choice, Choice | None]:
+    """The answer: the best settlement unless a stronger mention names another municipality."""
+    settlements = [c for c in choices if c.place.kind == "settlement"]
+    areas = [c for c in choices if c.place.kind != "settlement"]
+    best_area = max(areas, key=lambda c: c.confidence, default=None)
+    best = max(settlements, key=lambda c: (agreeing(c, choices) is not None, c.confidence), default=None)
+    if best is None or (best_area and best_area.place.municipality != best.place.municipality
+                        and best_area.confidence > best.confidence):
+        best = best_area
+    return best, agreeing(best, choices)
+
+
+def agreeing(choice: Choice, choices: list[Choice]) -> Choice | None:
+    """Another mention in the same municipality, if any."""
+    return next((c for c in choices if c is not choice and c.place.municipality == choice.place.municipality
+                 and c.mention.text != choice.mention.text), None)
+
+
+def answer(mentions: list[Mention], home: str | None) -> GeoMatch:
+    """The GeoMatch of a text from its mentions and the source's home municipality."""
+    if not mentions:
+        if home:
+            return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE, "no place named; the source's home municipality")
+        return GeoMatch(None, None, None, 0.0, "no place named")
+    known = anchors(mentions)
+    choices = [choose(m, known, home) for m in mentions]
+    best, agrees = pick(choices)
+    confidence = best.confidence
+    if agrees:
+        confidence = max(confidence, min(0.97, confidence + 0.1))
+    settlement = best.place.name if best.place.kind == "settlement" else None
+    return GeoMatch(best.place.municipality, settlement, best.mention.text, round(min(confidence, 0.99), 3),
+                    describe(best, agrees))
