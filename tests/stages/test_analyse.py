@@ -1,0 +1,108 @@
+"""Analyse stage: each item revision analysed once, re-runs are no-ops, edits are re-analysed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.items import save_page
+from storage.tables import AnalysisRow, Item, Source
+from tests.stages.fakes import EchoAnalyzer
+from tsur.records import Page, RawItem
+from tsur.stages.analyse import analyse_pending
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def seed(sessions, n: int, text: str = "нет воды") -> None:
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-1", platform="vk", handle="-1", home_municipality="городской округ Ялта")
+        s.add(src)
+        s.flush()
+        for lo in range(0, n, 1000):
+            items = tuple(RawItem("vk", "vk:wall:-1", str(i), T0, f"{text} {i}") for i in range(lo, min(n, lo + 1000)))
+            save_page(s, src, Page(items, None))
+
+
+def test_analyse_once_and_rerun(sessions):
+    seed(sessions, 30)
+    assert analyse_pending(sessions, EchoAnalyzer(), worker="w", batch=7) == 30
+    assert analyse_pending(sessions, EchoAnalyzer(), worker="w", batch=7) == 0
+    with sessions() as s:
+        rows = list(s.scalars(sa.select(AnalysisRow)))
+        assert len(rows) == 30 and {r.municipality for r in rows} == {"городской округ Ялта"}
+        assert set(s.scalars(sa.select(Item.stage))) == {"route"}
+
+
+def test_edited_item_reanalysed(sessions):
+    seed(sessions, 2)
+    analyse_pending(sessions, EchoAnalyzer(), worker="w")
+    with sessions.begin() as s:
+        src = s.scalar(sa.select(Source))
+        save_page(s, src, Page((RawItem("vk", "vk:wall:-1", "0", T0, "спасибо, всё починили"),), None))
+    assert analyse_pending(sessions, EchoAnalyzer(), worker="w") == 1
+    with sessions() as s:
+        revs = s.execute(sa.select(AnalysisRow.revision, AnalysisRow.is_complaint)
+                         .where(AnalysisRow.item_pk == 1).order_by(AnalysisRow.revision)).all()
+        assert [tuple(r) for r in revs] == [(1, True), (2, False)]
+
+
+def test_stop_flag_finishes_batch_in_hand(sessions):
+    import threading
+
+    seed(sessions, 20)
+    stop = threading.Event()
+
+    class StopAfterFirst(EchoAnalyzer):
+        def analyze(self, inputs):
+            stop.set()
+            return super().analyze(inputs)
+
+    assert analyse_pending(sessions, StopAfterFirst(), worker="w", batch=5, stop=stop) == 5
+
+
+@pytest.mark.postgres
+def test_four_workers_exactly_once_with_sigkill(pg_url):
+    """4 processes share PostgreSQL; one is SIGKILLed mid-batch; every item is analysed exactly once."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    n_items = 3000
+    seed(sessions, n_items)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.stages.worker_main", pg_url, f"w{i}", "0.002"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill w0 once it has committed something and is mid-batch
+        with sessions() as s:
+            done_w0 = s.scalar(sa.select(sa.func.count()).select_from(AnalysisRow).where(AnalysisRow.worker == "w0"))
+        if done_w0 >= 50:
+            break
+        time.sleep(0.05)
+    time.sleep(0.03)
+    procs[0].send_signal(signal.SIGKILL)
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert procs[0].returncode == -signal.SIGKILL
+    for p, (out, err) in zip(procs[1:], outputs[1:]):
+        assert p.returncode == 0, err[-2000:]
+    with sessions() as s:
+        per_item = s.execute(sa.select(AnalysisRow.item_pk, sa.func.count()).group_by(AnalysisRow.item_pk)).all()
+        assert len(per_item) == n_items and {c for _, c in per_item} == {1}
+        assert set(s.scalars(sa.select(Item.stage))) == {"route"}
+        by_worker = dict(s.execute(sa.select(AnalysisRow.worker, sa.func.count()).group_by(AnalysisRow.worker)).all())
+    assert sum(by_worker.values()) == n_items and by_worker["w0"] % 50 == 0 and len(by_worker) == 4
+    survivors_done = sum(int(out.split()[-1]) for out, _ in outputs[1:])
+    assert survivors_done + by_worker["w0"] == n_items
+    engine.dispose()

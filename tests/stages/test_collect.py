@@ -1,0 +1,119 @@
+"""Collect stage: pages and cursor stored together, resume after interruption, error taxonomy."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from collectors.base import SourceConfig
+from collectors.errors import Fatal, NotConfigured, Retriable
+from collectors.pseudonym import Pseudonymizer
+from collectors.replay import ReplayCollector
+from storage.items import load_cursor
+from storage.sources import sync_sources
+from storage.tables import Item, QuarantineRecord, Run, Source
+from tsur.records import Page, RawItem
+from tsur.stages.collect import collect_source
+
+T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+CFG = SourceConfig(key="test:src", platform="vk", handle="x", options={"type": "vk_wall"})
+
+
+class ListCollector:
+    """Yields pages of `per_page` items from position cursor['n']; may fail after `fail_after` pages."""
+
+    def __init__(self, total=10, per_page=3, fail_after=None, error=None):
+        self.source, self.total, self.per_page = CFG, total, per_page
+        self.fail_after, self.error = fail_after, error
+
+    def fetch(self, cursor):
+        start = (cursor or {}).get("n", 0)
+        pages = 0
+        for lo in range(start, self.total, self.per_page):
+            if self.fail_after is not None and pages == self.fail_after:
+                raise self.error
+            hi = min(lo + self.per_page, self.total)
+            items = tuple(RawItem("vk", CFG.key, str(i), T0 + timedelta(minutes=i), f"text {i}") for i in range(lo, hi))
+            pages += 1
+            yield Page(items, {"n": hi}, requests=1)
+
+
+@pytest.fixture
+def src(sessions):
+    with sessions.begin() as s:
+        sync_sources(s, [CFG])
+    return CFG.key
+
+
+def stored(sessions):
+    with sessions() as s:
+        return sorted(s.scalars(sa.select(Item.item_id)), key=int)
+
+
+def test_uninterrupted_equals_interrupted_plus_resumed(sessions, src):
+    out = collect_source(sessions, src, ListCollector(fail_after=2, error=Retriable("timeout")), worker="w")
+    assert (out.status, out.pages, out.new) == ("retry", 2, 6)
+    assert stored(sessions) == [str(i) for i in range(6)]
+    out = collect_source(sessions, src, ListCollector(), worker="w")
+    assert (out.status, out.new) == ("ok", 4)
+    assert stored(sessions) == [str(i) for i in range(10)]
+    again = collect_source(sessions, src, ListCollector(), worker="w")
+    assert again.new == 0 and stored(sessions) == [str(i) for i in range(10)]
+    with sessions() as s:
+        row = s.scalar(sa.select(Source))
+        assert row.enabled and row.consecutive_errors == 0 and row.last_success_at is not None
+        runs = list(s.scalars(sa.select(Run).order_by(Run.id)))
+        assert [r.status for r in runs] == ["error", "ok", "ok"]
+        assert runs[0].counts["new"] == 6 and "timeout" in runs[0].error
+
+
+@pytest.mark.parametrize("error, status, enabled", [
+    (Retriable("Too many requests per second", code=6), "retry", True),
+    (Fatal("User authorization failed", code=5), "disabled", False),
+    (NotConfigured("TSUR_VK_TOKEN not set"), "disabled", False),
+    (ValueError("unexpected"), "retry", True),
+])
+def test_error_taxonomy(sessions, src, error, status, enabled):
+    out = collect_source(sessions, src, ListCollector(fail_after=0, error=error), worker="w")
+    assert out.status == status
+    with sessions() as s:
+        row = s.scalar(sa.select(Source))
+        assert row.enabled is enabled and str(error) in row.last_error
+        assert row.lease_owner is None  # released for the next poll
+
+
+def test_leased_elsewhere_is_skipped(sessions, src):
+    from storage.sources import lease_source
+
+    with sessions.begin() as s:
+        assert lease_source(s, s.scalar(sa.select(Source.id)), "other-daemon", 600)
+    assert collect_source(sessions, src, ListCollector(), worker="w").status == "leased_elsewhere"
+    assert stored(sessions) == []
+
+
+def test_replay_resumes_and_quarantines(sessions, tmp_path):
+    lines = [{"type": "raw_item", "source": "replay:x", "payload": {
+        "platform": "vk", "source": "vk:wall:-5", "item_id": str(i), "published_at": "2026-11-20T10:00:00+03:00",
+        "text": f"Нет света {i}"}} for i in range(5)]
+    path = tmp_path / "rec.jsonl"
+    body = [json.dumps(x, ensure_ascii=False) for x in lines]
+    body.insert(2, '{"type": "raw_item", "payload": {"platform": "vk"')  # truncated line
+    body.insert(3, '{"type": "raw_item", "payload": {"platform": "vk", "source": "s", "item_id": "9", "text": "x", "published_at": "yesterday"}}')
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    cfg = SourceConfig(key="replay:x", platform="replay", handle=str(path), options={"type": "replay"})
+    with sessions.begin() as s:
+        sync_sources(s, [cfg])
+    replay = ReplayCollector(cfg, path, Pseudonymizer(b"k" * 16), page_lines=2)
+    out = collect_source(sessions, cfg.key, replay, worker="w")
+    assert (out.status, out.new, out.quarantined) == ("ok", 5, 2)
+    with sessions() as s:
+        assert load_cursor(s, s.scalar(sa.select(Source.id))) == {"line": 7}
+        reasons = sorted(s.scalars(sa.select(QuarantineRecord.reason)))
+        assert reasons[0].startswith("rec.jsonl:3: ") and reasons[1].startswith("rec.jsonl:4: raw_item")
+        first = s.scalar(sa.select(Item).where(Item.item_id == "0"))
+        assert first.published_at == datetime(2026, 11, 20, 7, tzinfo=timezone.utc)
+    path.write_text(path.read_text(encoding="utf-8") + json.dumps(lines[0] | {"payload": lines[0]["payload"] | {"item_id": "new"}}) + "\n")
+    out = collect_source(sessions, cfg.key, replay, worker="w")
+    assert (out.new, out.quarantined) == (1, 0)  # resumed after line 7, nothing re-read
