@@ -19,6 +19,8 @@ PG_ENV = "TSUR_TEST_POSTGRES_URL"
 def shared_data() -> Path:
     """../shared/data, or a clean skip in a user's fresh clone that does not have it."""
     if not SHARED.is_dir():
+        if os.environ.get("TSUR_REQUIRE_SHARED"):
+            pytest.fail(f"TSUR_REQUIRE_SHARED is set but {SHARED} is missing")
         pytest.skip(f"{SHARED} not present (only CI and developers have ../shared)")
     return SHARED
 
@@ -41,6 +43,8 @@ def _pg_base_url() -> str | None:
 def pg_base_url() -> str:
     url = _pg_base_url()
     if url is None:
+        if os.environ.get("TSUR_REQUIRE_POSTGRES"):
+            pytest.fail(f"TSUR_REQUIRE_POSTGRES is set but PostgreSQL at {PG_ENV} is not reachable")
         pytest.skip(f"PostgreSQL not reachable: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
     return url
 
