@@ -1,0 +1,59 @@
+"""Turn each platform's raw record into the common RawItem; replay and live collectors share these.
+
+Record types (the JSONL replay format): vk_post, vk_comment, tg_message, web_entry.
+Example: adapt_record("vk_post", post, source, pseudonymize) -> RawItem(platform="vk", item_id="42", …)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from collectors.adapters.tg import adapt_tg_message
+from collectors.adapters.vk import adapt_vk_comment, adapt_vk_post
+from collectors.adapters.web import adapt_web_entry
+from collectors.base import SourceConfig
+from collectors.errors import SkipItem
+from tsur.records import Quarantined, RawItem
+
+Pseudonymize = Callable[[str, Any], str | None]
+
+ADAPTERS = {
+    "vk_post": adapt_vk_post,
+    "vk_comment": adapt_vk_comment,
+    "tg_message": adapt_tg_message,
+    "web_entry": adapt_web_entry,
+}
+
+
+def adapt_record(type_: str, payload: dict, source: SourceConfig, pseudonymize: Pseudonymize) -> RawItem:
+    """The RawItem for one recorded payload; raises SkipItem when the payload is malformed."""
+    adapter = ADAPTERS.get(type_)
+    if adapter is None:
+        raise SkipItem(f"unknown record type {type_!r}")
+    if not isinstance(payload, dict):
+        raise SkipItem(f"{type_}: payload is {type(payload).__name__}, not an object")
+    try:
+        return adapter(payload, source, pseudonymize)
+    except SkipItem:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SkipItem(f"{type_}: malformed payload ({type(exc).__name__}: {exc})") from None
+
+
+def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,
+               pseudonymize: Pseudonymize) -> tuple[tuple[RawItem, ...], tuple[Quarantined, ...]]:
+    """Adapt a batch; malformed records become Quarantined entries instead of errors."""
+    items, bad = [], []
+    for type_, payload in records:
+        try:
+            items.append(adapt_record(type_, payload, source, pseudonymize))
+        except SkipItem as exc:
+            bad.append(Quarantined(source=source.key, reason=str(exc), raw={"type": type_, "payload": payload}))
+    return tuple(items), tuple(bad)
+
+
+def record_type(item: RawItem) -> str:
+    """The replay record type of an adapted item. Example: a VK comment -> "vk_comment"."""
+    if item.platform == "vk":
+        return "vk_comment" if item.kind == "comment" else "vk_post"
+    return {"tg": "tg_message", "web": "web_entry"}[item.platform]

@@ -1,0 +1,168 @@
+"""VK collectors: community walls (posts + comments, look-back window) and keyword search.
+
+Cursors (JSON):
+  vk_wall:   {"last_id": int|null, "comments": {"<post id>": [count, date]}, "scan": {"top_id", "offset"}?}
+  vk_search: {"last_date": int|null, "scan": {"top_date", "start_time", "next_from"}?}
+"scan" is a walk newest-first still in progress; "last_id"/"last_date" only move once a walk is done,
+so a run interrupted mid-walk resumes where it stopped and loses nothing.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors.adapters import adapt_many
+from collectors.base import SourceConfig
+from collectors.errors import NotConfigured
+from collectors.ratelimit import Clock
+from collectors.vk_client import VkClient
+from collectors.vk_comments import fetch_comments
+from tsur.records import Page
+from tsur.settings import Settings
+
+WALL_PAGE = 100
+SEARCH_PAGE = 200
+
+
+@dataclass
+class VkWallCollector:
+    """Posts of one community wall newest-first down to the cursor, plus the look-back window's comments."""
+
+    source: SourceConfig
+    client: VkClient
+    pseudonymize: Callable
+    lookback_s: int = 3 * 24 * 3600
+    max_pages: int = 50
+    now: Callable[[], float] = time.time
+    owner_id: int = field(init=False)
+
+    def __post_init__(self):
+        self.owner_id = int(self.source.handle)
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """Yield one page per wall.get response with the posts and comments it brought."""
+        state = dict(cursor or {})
+        last_id = state.get("last_id")
+        counts = {k: list(v) for k, v in (state.get("comments") or {}).items()}
+        scan = state.get("scan") or {}
+        offset, top_id = scan.get("offset", 0), scan.get("top_id", last_id or 0)
+        horizon = self.now() - self.lookback_s
+        for _ in range(self.max_pages):
+            response = self.client.call("wall.get", {"owner_id": self.owner_id, "offset": offset,
+                                                     "count": WALL_PAGE}, self.source.key)
+            posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
+            regular = [p for p in posts if not p.get("is_pinned") and isinstance(p.get("id"), int)]
+            top_id = max([top_id, *(p["id"] for p in regular)])
+            fresh = [p for p in posts if _is_fresh(p, last_id, horizon)]
+            offset += len(posts)
+            done = not posts or offset >= response.get("count", 0) or bool(
+                regular and not _is_fresh(regular[-1], last_id, horizon))  # newest-first: the rest is older
+            records = [("vk_post", p) for p in fresh] + self._comment_records(fresh, counts)
+            _prune(counts, horizon)
+            next_cursor = {"last_id": top_id if done else last_id, "comments": counts}
+            if not done:
+                next_cursor["scan"] = {"top_id": top_id, "offset": offset}
+            yield self._page(records, next_cursor)
+            if done:
+                return
+
+    def _comment_records(self, posts: list[dict], counts: dict[str, list]) -> list[tuple[str, dict]]:
+        """Comments of posts whose comment count changed since the last poll; updates `counts`."""
+        changed = [p for p in posts if isinstance(p.get("id"), int)
+                   and _comment_count(p) != (counts.get(str(p["id"])) or [None])[0]]
+        wanted = [p["id"] for p in changed if _comment_count(p)]
+        comments = fetch_comments(self.client, self.owner_id, wanted, self.source.key) if wanted else []
+        for p in changed:
+            counts[str(p["id"])] = [_comment_count(p), p.get("date", 0)]
+        return [("vk_comment", c) for c in comments]
+
+    def _page(self, records: list[tuple[str, dict]], cursor: dict) -> Page:
+        items, bad = adapt_many(records, self.source, self.pseudonymize)
+        requests, waits = self.client.stats.take()
+        return Page(items=items, cursor=cursor, quarantined=bad, requests=requests, waits=waits)
+
+
+@dataclass
+class VkSearchCollector:
+    """newsfeed.search for one query (place names, topics), newest-first down to the cursor's date."""
+
+    source: SourceConfig
+    client: VkClient
+    pseudonymize: Callable
+    query: str
+    overlap_s: int = 3600
+    first_lookback_s: int = 3 * 24 * 3600
+    max_pages: int = 50
+    now: Callable[[], float] = time.time
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """Yield one page per newsfeed.search response."""
+        state = dict(cursor or {})
+        last_date = state.get("last_date")
+        scan = state.get("scan") or {}
+        start_time = scan.get("start_time") or int(
+            last_date - self.overlap_s if last_date else self.now() - self.first_lookback_s)
+        top_date, next_from = scan.get("top_date", last_date or 0), scan.get("next_from")
+        for _ in range(self.max_pages):
+            values = {"q": self.query, "count": SEARCH_PAGE, "start_time": start_time}
+            if next_from:
+                values["start_from"] = next_from
+            response = self.client.call("newsfeed.search", values, self.source.key)
+            posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
+            top_date = max([top_date, *(p["date"] for p in posts if isinstance(p.get("date"), int))])
+            next_from = response.get("next_from") or None
+            done = not posts or not next_from
+            next_cursor = {"last_date": top_date if done else last_date}
+            if not done:
+                next_cursor["scan"] = {"top_date": top_date, "start_time": start_time, "next_from": next_from}
+            items, bad = adapt_many([("vk_post", p) for p in posts], self.source, self.pseudonymize)
+            requests, waits = self.client.stats.take()
+            yield Page(items=items, cursor=next_cursor, quarantined=bad, requests=requests, waits=waits)
+            if done:
+                return
+
+
+def _comment_count(post: dict) -> int:
+    comments = post.get("comments")
+    return comments.get("count", 0) if isinstance(comments, dict) else 0
+
+
+def _is_fresh(post: dict, last_id: int | None, horizon: float) -> bool:
+    """New since the cursor, or inside the look-back window (edits, late comments)."""
+    date = post.get("date") if isinstance(post.get("date"), int) else 0
+    newer = last_id is not None and isinstance(post.get("id"), int) and post["id"] > last_id
+    return newer or date >= horizon
+
+
+def _prune(counts: dict[str, list], horizon: float) -> None:
+    for key in [k for k, (_, date) in counts.items() if date < horizon]:
+        del counts[key]
+
+
+def make_client(config: SourceConfig, settings: Settings, clock: Clock | None = None) -> VkClient:
+    """The VK client for a source; NotConfigured without TSUR_VK_TOKEN."""
+    token = settings.secret("vk_token")
+    if not token:
+        raise NotConfigured(f"{config.key}: TSUR_VK_TOKEN is not set")
+    return VkClient(token=token, api_base=config.options.get("api_base"), rate=settings.vk_requests_per_second,
+                    clock=clock or Clock(), timeout=settings.http_timeout_s, user_agent=settings.http_user_agent)
+
+
+def build(config: SourceConfig, settings: Settings, pseudonymize, *, client: VkClient | None = None,
+          now: Callable[[], float] = time.time):
+    """The collector for a vk_wall or vk_search source (`client`/`now` are for tests and the bench)."""
+    type_ = config.options.get("type") or ("vk_search" if config.key.startswith("vk:search:") else "vk_wall")
+    if type_ == "vk_search":
+        query = config.options.get("query")
+        if not query:
+            raise NotConfigured(f"{config.key}: vk_search needs options.query")
+        return VkSearchCollector(config, client or make_client(config, settings), pseudonymize, query=query,
+                                 overlap_s=int(config.options.get("overlap_s", 3600)),
+                                 first_lookback_s=settings.vk_lookback_s, max_pages=settings.max_pages_per_poll,
+                                 now=now)
+    if not config.handle.lstrip("-").isdigit():
+        raise NotConfigured(f"{config.key}: handle must be a numeric VK owner id (e.g. -12345 for a community)")
+    return VkWallCollector(config, client or make_client(config, settings), pseudonymize,
+                           lookback_s=settings.vk_lookback_s, max_pages=settings.max_pages_per_poll, now=now)
