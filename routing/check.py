@@ -83,7 +83,8 @@ def _check_agency(rule: Rule, policy: Policy, municipalities) -> list[Problem]:
             return [Problem("error", rule.id, rule.line, f"no municipal administration for {rule.municipality!r}")]
         return []
     known = {policy.municipal_admin(m) and m for m in policy.municipalities} - {None}
-    lacking = [m for m in policy.municipalities if m not in known]
+    explicit = {norm(r.municipality) for r in policy.rules if not r.topic_group and not r.topic and not r.settlement}
+    lacking = [m for m in policy.municipalities if m not in known and norm(m) not in explicit]
     if lacking:
         return [Problem("warning", rule.id, rule.line,
                         f"{MUNICIPAL} falls through to less specific rules in: {', '.join(lacking)}")]

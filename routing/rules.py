@@ -108,3 +108,17 @@ def candidates(rules: list[Rule], topic_group: str | None, topic: str | None, mu
     """Matching rules, most specific first (ties: earlier line first)."""
     hits = [r for r in rules if r.matches(topic_group, topic, municipality, settlement)]
     return sorted(hits, key=lambda r: (tuple(-s for s in r.specificity), r.line))
+
+
+def check_rules(policy, known_topics=None, known_municipalities=None, known_settlements=None):
+    """See routing.check.check_rules (re-exported here, the contract's home)."""
+    from routing.check import check_rules as impl
+
+    return impl(policy, known_topics, known_municipalities, known_settlements)
+
+
+def replay(session, candidate_policy, limit=None):
+    """See routing.replay.replay (re-exported here, the contract's home)."""
+    from routing.replay import replay as impl
+
+    return impl(session, candidate_policy, limit)

@@ -1,0 +1,4 @@
+"""`python -m routing …`."""
+from routing.cli import app
+
+app()

@@ -1,0 +1,118 @@
+"""Incidents: a new item joins an open ticket about the same problem instead of opening a new one.
+
+Same thread (a comment under a post already in a ticket), a repost (same text hash, or nearly the
+same text, e.g. VK ↔ Telegram) or the same topic group and place within the window with similar text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from routing.policy import Policy
+from storage.tables import AnalysisRow, Item, Ticket, TicketItem
+
+OPEN = ("new", "sent", "in_progress", "answered")
+WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+TEXTS_PER_TICKET = 5
+
+
+@dataclass(frozen=True)
+class Match:
+    """An open ticket the item belongs to, the incident rule and the text similarity."""
+
+    ticket: Ticket
+    rule: str
+    similarity: float
+
+
+def shingles(text: str | None) -> frozenset[str]:
+    """Words of 3+ letters cut to 5 characters (a cheap stem for Russian inflection)."""
+    return frozenset(w[:5] for w in WORD.findall((text or "").casefold()))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two shingle sets."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def live(session: Session, ticket: Ticket | None) -> Ticket | None:
+    """Follow merges to the ticket that lives on; None if it is closed."""
+    seen = set()
+    while ticket is not None and ticket.merged_into is not None and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = session.get(Ticket, ticket.merged_into)
+    return ticket if ticket is not None and ticket.status in OPEN else None
+
+
+def ticket_of_item(session: Session, item_pk: int) -> Ticket | None:
+    """The ticket an item belongs to, if any."""
+    link = session.get(TicketItem, item_pk)
+    return session.get(Ticket, link.ticket_id) if link else None
+
+
+def by_thread(session: Session, item: Item) -> Match | None:
+    """A comment joins the ticket of its post."""
+    if not item.parent_id:
+        return None
+    parent = session.scalar(sa.select(Item).where(Item.source == item.source, Item.item_id == item.parent_id,
+                                                  Item.platform == item.platform))
+    ticket = live(session, ticket_of_item(session, parent.id)) if parent else None
+    return Match(ticket, "incident:thread", 1.0) if ticket else None
+
+
+def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
+    """An exact repost (same normalised text hash) joins the ticket of the original."""
+    query = (sa.select(TicketItem.ticket_id).join(Item, Item.id == TicketItem.item_pk)
+             .where(Item.text_hash == item.text_hash, Item.id != item.id, TicketItem.added_at >= since)
+             .order_by(TicketItem.added_at.desc()).limit(5))
+    for ticket_id in session.scalars(query):
+        ticket = live(session, session.get(Ticket, ticket_id))
+        if ticket:
+            return Match(ticket, "incident:repost", 1.0)
+    return None
+
+
+def recent_tickets(session: Session, since: datetime) -> list[Ticket]:
+    """Open, unmerged tickets with activity since `since`."""
+    query = sa.select(Ticket).where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None), Ticket.updated_at >= since)
+    return list(session.scalars(query.order_by(Ticket.id)))
+
+
+def ticket_texts(session: Session, ticket: Ticket) -> list[str]:
+    """Texts of a ticket's first items."""
+    query = (sa.select(Item.text).join(TicketItem, TicketItem.item_pk == Item.id)
+             .where(TicketItem.ticket_id == ticket.id).order_by(TicketItem.added_at).limit(TEXTS_PER_TICKET))
+    return [t for t in session.scalars(query) if t]
+
+
+def same_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
+    """Same topic group and municipality; settlements must agree when both are known."""
+    if ticket.topic_group != analysis.topic_group or ticket.municipality != analysis.municipality:
+        return False
+    return not (ticket.settlement and analysis.settlement) or ticket.settlement == analysis.settlement
+
+
+def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, since: datetime) -> Match | None:
+    """The most similar recent open ticket: any place for near-identical text, same place otherwise."""
+    words, best = shingles(item.text), None
+    for ticket in recent_tickets(session, since):
+        score = max((similarity(words, shingles(t)) for t in ticket_texts(session, ticket)), default=0.0)
+        if score >= policy.incident.repost_similarity:
+            rule = "incident:repost"
+        elif score >= policy.incident.similarity and analysis.municipality and same_place(ticket, analysis):
+            rule = "incident:same-problem"
+        else:
+            continue
+        if best is None or score > best.similarity:
+            best = Match(ticket, rule, round(score, 4))
+    return best
+
+
+def find_incident(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, now: datetime) -> Match | None:
+    """The open ticket this item should join, or None to open a new one."""
+    since = now - timedelta(hours=policy.incident.window_hours)
+    return by_thread(session, item) or by_hash(session, item, since) or by_text(session, item, analysis, policy, since)
