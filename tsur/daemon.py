@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from storage.tables import Source, utcnow
 from storage.runs import new_run_id
+from tsur.health import Heartbeats, serve
 from tsur.logs import run_id_var
 from tsur.pipeline import Pipeline
 
@@ -23,16 +24,24 @@ log = logging.getLogger(__name__)
 SOURCE_JOB = "source:"
 
 
-def _guarded(name: str, func):
-    """Run `func` with a fresh run id; log (never raise) its failure so the scheduler keeps going."""
+def _guarded(name: str, func, heartbeats: Heartbeats | None = None):
+    """Run `func` with a fresh run id; log (never raise) its failure so the scheduler keeps going.
+
+    A pass that completes is a heartbeat; a loop that keeps failing stops beating and turns /healthz red.
+    """
 
     def job():
         token = run_id_var.set(new_run_id())
         try:
             func()
+            if heartbeats:
+                heartbeats.beat(name)
         except Exception as exc:  # the next tick retries; the error is visible in logs and runs
-            log.error("%s failed: %s", name, str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+            message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            log.error("%s failed: %s", name, message)
             log.debug("%s traceback", name, exc_info=True)
+            if heartbeats:
+                heartbeats.record_error(name, message)
         finally:
             run_id_var.reset(token)
 
@@ -45,6 +54,8 @@ class Daemon:
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         self.settings = pipeline.settings
+        self.heartbeats = Heartbeats(self.settings.stall_after_s)
+        self.http = None
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -84,7 +95,8 @@ class Daemon:
             ("deliver", self.pipeline.deliver, s.delivery_interval_s),
         ]
         for name, func, every in loops:
-            self.scheduler.add_job(_guarded(name, func), IntervalTrigger(seconds=every, timezone="UTC"),
+            self.heartbeats.watch(name)
+            self.scheduler.add_job(_guarded(name, func, self.heartbeats), IntervalTrigger(seconds=every, timezone="UTC"),
                                    id=name, name=name, next_run_time=now)
 
     def run(self, install_signals: bool = True) -> None:
@@ -92,12 +104,18 @@ class Daemon:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda signum, _frame: self.request_stop(signal.Signals(signum).name))
         self.schedule()
+        if self.settings.metrics_port is not None:
+            self.http = serve(self.settings.metrics_host, self.settings.metrics_port,
+                              self.pipeline.metrics.registry, self.heartbeats)
+            log.info("metrics and /healthz on http://%s:%d", self.settings.metrics_host, self.http.server_port)
         self.scheduler.start()
         log.info("daemon %s started on %s", self.settings.worker_id,
                  self.pipeline.engine.url.render_as_string(hide_password=True))
         self.pipeline.stop.wait()
         log.info("stopping: finishing the batch in hand")
         self.scheduler.shutdown(wait=True)
+        if self.http is not None:
+            self.http.shutdown()
         self.pipeline.close()
         log.info("daemon stopped")
 

@@ -15,6 +15,7 @@ from collectors.sources_file import load_sources
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.sources import disable_source, due_sources, source_config, sync_sources
 from storage.tables import Source, utcnow
+from tsur.metrics import PipelineMetrics
 from tsur.settings import Settings
 from tsur.stages.analyse import analyse_pending
 from tsur.stages.collect import CollectOutcome, collect_source
@@ -33,6 +34,7 @@ class Pipeline:
             upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
         self.stop = threading.Event()
+        self.metrics = PipelineMetrics(self.sessions)
 
     @cached_property
     def analyzer(self):
@@ -72,9 +74,12 @@ class Pipeline:
             with self.sessions.begin() as s:
                 disable_source(s.scalar(sa.select(Source).where(Source.key == key)), str(exc))
             log.warning("source %s not configured, disabled: %s", key, exc)
-            return CollectOutcome(key, "disabled", error=str(exc))
-        return collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
-                              ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
+            outcome = CollectOutcome(key, "disabled", error=str(exc), code="not_configured")
+        else:
+            outcome = collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
+                                     ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
+        self.metrics.observe_collect(outcome)
+        return outcome
 
     def collect_due(self) -> list[CollectOutcome]:
         """Poll every enabled source whose interval has passed."""
@@ -88,12 +93,18 @@ class Pipeline:
         return outcomes
 
     def analyse(self) -> int:
-        return analyse_pending(self.sessions, self.analyzer, worker=self.settings.worker_id,
-                               batch=self.settings.analyse_batch, stop=self.stop)
+        with self.metrics.analyse_seconds.time():
+            n = analyse_pending(self.sessions, self.analyzer, worker=self.settings.worker_id,
+                                batch=self.settings.analyse_batch, stop=self.stop)
+        self.metrics.analysed.inc(n)
+        return n
 
     def route(self) -> Counter:
-        return route_pending(self.sessions, self.policy, worker=self.settings.worker_id,
-                             batch=self.settings.route_batch, stop=self.stop)
+        counts = route_pending(self.sessions, self.policy, worker=self.settings.worker_id,
+                               batch=self.settings.route_batch, stop=self.stop)
+        for outcome, n in counts.items():
+            self.metrics.decisions.labels(outcome).inc(n)
+        return counts
 
     def check_sla(self) -> dict[str, int]:
         from routing.sla import check_sla
@@ -104,7 +115,10 @@ class Pipeline:
     def deliver(self) -> dict[str, int]:
         from routing.delivery import deliver_pending
 
-        return deliver_pending(self.sessions, utcnow(), self.policy)
+        result = deliver_pending(self.sessions, utcnow(), self.policy)
+        for key, n in result.items():
+            self.metrics.delivered.labels(key).inc(n)
+        return result
 
     def run_once(self) -> dict[str, object]:
         """One full pass: sync sources, collect every enabled source, analyse, route, SLA, deliver."""

@@ -30,6 +30,7 @@ class CollectOutcome:
     requests: int = 0
     waits: float = 0.0
     error: str | None = None
+    code: str | None = None  # error code (VK error number, HTTP status, exception name)
 
 
 def _source_id(sessions: sessionmaker[Session], key: str) -> int:
@@ -95,4 +96,5 @@ def _fail(sessions, source_id: int, key: str, totals: dict, exc: Exception, *, d
         log.error("source %s disabled: %s", key, message)
     else:
         log.warning("source %s will retry: %s (progress kept: %d pages)", key, message, totals["pages"])
-    return CollectOutcome(key, "disabled" if disable else "retry", error=message, **totals)
+    return CollectOutcome(key, "disabled" if disable else "retry", error=message,
+                          code=str(code) if code is not None else exc.__class__.__name__, **totals)
