@@ -94,6 +94,8 @@ class Daemon:
             ("sla", self.pipeline.check_sla, s.sla_interval_s),
             ("deliver", self.pipeline.deliver, s.delivery_interval_s),
         ]
+        if s.retention_days:
+            loops.append(("retention", self.pipeline.retain, 3600.0))
         for name, func, every in loops:
             self.heartbeats.watch(name)
             self.scheduler.add_job(_guarded(name, func, self.heartbeats), IntervalTrigger(seconds=every, timezone="UTC"),

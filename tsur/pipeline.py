@@ -120,6 +120,18 @@ class Pipeline:
             self.metrics.delivered.labels(key).inc(n)
         return result
 
+    def retain(self) -> int:
+        """Purge personal data of items finished more than retention_days ago (off when unset)."""
+        if not self.settings.retention_days:
+            return 0
+        from storage.retention import purge
+
+        with self.sessions.begin() as s:
+            n = purge(s, utcnow(), self.settings.retention_days)
+        if n:
+            log.info("retention: purged personal data of %d items older than %d days", n, self.settings.retention_days)
+        return n
+
     def run_once(self) -> dict[str, object]:
         """One full pass: sync sources, collect every enabled source, analyse, route, SLA, deliver."""
         self.sync_sources()
