@@ -136,18 +136,18 @@ def own_names(place: Place, alts: dict[str, list[str]], settlement_names: set[st
     return [(place.name, "name")] + [(v, "variant") for v in place_variants(place)]
 
 
-def place_names(places: list[Place], source: Path) -> dict[tuple[str, int], tuple[str, bool, float]]:
-    """(key, place id) -> (via, needs cue, confidence) for every own name of every place."""
+def place_names(places: list[Place], source: Path) -> dict[tuple[str, int], tuple[str, int, float]]:
+    """(key, place id) -> (via, cue level 0/1/2, confidence) for every own name of every place."""
     alts = alt_spellings(source)
     settlement_names = {p.name for p in places if p.kind == "settlement"}
-    names: dict[tuple[str, int], tuple[str, bool, float]] = {}
+    names: dict[tuple[str, int], tuple[str, int, float]] = {}
     for place in places:
         for written, via in own_names(place, alts, settlement_names):
             base = NAME_CONFIDENCE[place.kind] + (0.05 if len(word_tokens(written)) > 1 else 0.0)
             checked = place.kind == "settlement" and place.type != "г."  # «район», «округ» are cues
-            cue_all = checked and needs_cue(key_of(word_tokens(written)))
+            cue_all = needs_cue(key_of(word_tokens(written))) if checked else 0
             for key in sorted(name_keys(written)):
-                cue = checked and (cue_all or needs_cue(key))
+                cue = max(cue_all, needs_cue(key)) if checked else 0
                 names.setdefault((key, place.id), (via, cue, round(min(base, 0.95), 2)))
     return names
 
@@ -170,12 +170,12 @@ def add_aliases(names: dict, places: list[Place], path: Path) -> None:
         if target is None:
             raise GazetteerError(f"{path}:{line}: no place {row['municipality']!r}/{row['settlement']!r}")
         flag = row["needs_cue"].strip()
-        if flag not in ("", "0", "1"):
-            raise GazetteerError(f"{path}:{line}: needs_cue must be blank, 0 or 1")
+        if flag not in ("", "0", "1", "2"):
+            raise GazetteerError(f"{path}:{line}: needs_cue must be blank, 0, 1 or 2")
         confidence = parse_confidence(row["confidence"], path, line)
         for key in sorted(name_keys(row["alias"])):
             via, cue, conf = names.get((key, target.id), ("alias", needs_cue(key), confidence))
-            cue = cue if flag == "" else flag == "1"
+            cue = cue if flag == "" else int(flag)
             names[(key, target.id)] = (via, cue, conf if via != "alias" else confidence)
 
 
@@ -190,8 +190,8 @@ def parse_confidence(value: str, path: Path, line: int) -> float:
     return number
 
 
-def build(source: Path, aliases: Path) -> tuple[list[Place], list[tuple[str, int, str, bool, float]]]:
-    """Places and sorted name rows (key, place id, via, cue, confidence) of one region."""
+def build(source: Path, aliases: Path) -> tuple[list[Place], list[tuple[str, int, str, int, float]]]:
+    """Places and sorted name rows (key, place id, via, cue level, confidence) of one region."""
     places = collect_places(source)
     names = place_names(places, source)
     add_aliases(names, places, aliases)
@@ -209,7 +209,7 @@ def write_config(places: list[Place], rows: list, out: Path, region: str) -> Non
     with (out / "names.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(NAME_COLUMNS)
-        writer.writerows((k, pid, via, int(cue), f"{conf:.2f}") for k, pid, via, cue, conf in rows)
+        writer.writerows((k, pid, via, cue, f"{conf:.2f}") for k, pid, via, cue, conf in rows)
     meta = {"region": region, "places": len(places), "names": len(rows),
             "pymorphy3": pymorphy3.__version__, "pymorphy3_dicts": dicts_version()}
     (out / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

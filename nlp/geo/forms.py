@@ -73,14 +73,14 @@ def is_common_word(lemma_text: str) -> bool:
 
 
 def is_person_word(lemma_text: str) -> bool:
-    """True when the lemma's first reading is a personal name ('ленин', 'пушкин')."""
-    tag = get_morph().parse(lemma_text)[0].tag
-    return bool(_PERSON & set(tag.grammemes))
+    """True when the lemma's first reading is a dictionary personal name ('ленин', 'никита')."""
+    first = get_morph().parse(lemma_text)[0]
+    return first.is_known and bool(_PERSON & set(first.tag.grammemes))
 
 
-def needs_cue(key: str) -> bool:
-    """A key that is an ordinary word or a person needs a settlement cue ('мирный', 'красный поляна')."""
+def needs_cue(key: str) -> int:
+    """How much a key needs a settlement cue: 0 no, 1 an ordinary word ('мирный'), 2 a person ('ленин')."""
     parts = key.split()
     if any(is_person_word(p) for p in parts):
-        return True
-    return all(is_common_word(p) for p in parts)
+        return 2
+    return int(all(is_common_word(p) for p in parts))

@@ -15,11 +15,15 @@ KINDS = frozenset({"settlement", "municipality", "okrug"})
 
 @dataclass(frozen=True)
 class Entry:
-    """One way to name a place: the place, how (name/variant/alias), cue needed, base confidence."""
+    """One way to name a place: the place, how (name/variant/alias), cue level, base confidence.
+
+    Cue level 0: found as is; 1: an ordinary word, needs «с.»/«пгт»… or a capital letter;
+    2: a person's name (Ленино, Никита), needs a cue or another place of its municipality nearby.
+    """
 
     place: Place
     via: str
-    cue: bool
+    cue: int
     confidence: float
 
 
@@ -75,15 +79,15 @@ def parse_entry(path: Path, line: int, row: dict[str, str], places: tuple[Place,
     pid = row["place"]
     if not pid.isdigit() or int(pid) >= len(places):
         raise GazetteerError(f"{path}:{line}: unknown place {pid!r}")
-    if row["cue"] not in ("0", "1") or not row["key"].strip():
-        raise GazetteerError(f"{path}:{line}: empty key or cue not 0/1")
+    if row["cue"] not in ("0", "1", "2") or not row["key"].strip():
+        raise GazetteerError(f"{path}:{line}: empty key or cue not 0/1/2")
     try:
         confidence = float(row["confidence"])
     except ValueError:
         raise GazetteerError(f"{path}:{line}: confidence is not a number: {row['confidence']!r}") from None
     if not 0.0 < confidence <= 1.0:
         raise GazetteerError(f"{path}:{line}: confidence out of (0, 1]")
-    return Entry(places[int(pid)], row["via"], row["cue"] == "1", confidence)
+    return Entry(places[int(pid)], row["via"], int(row["cue"]), confidence)
 
 
 def load_from(folder: Path, region: str) -> Gazetteer:

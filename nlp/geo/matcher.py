@@ -15,6 +15,7 @@ from nlp.normalize import Token, tokenize
 
 # Settlement-type words that make a common word a place name: «с. Мирное», «в селе Победа».
 CUES = frozenset({"с", "село", "пгт", "поселок", "пос", "п", "г", "город", "деревня", "д", "смт", "поселение"})
+DOTTED_CUES = frozenset({"с", "п", "г", "д"})
 # Street words: «ул. Севастопольская» and «Ялтинская улица» are streets, not places.
 STREET_BEFORE = frozenset({"ул", "улица", "пр", "проспект", "пр-т", "пер", "переулок", "бульвар", "б-р",
                            "шоссе", "пл", "площадь", "наб", "набережная", "проезд", "спуск", "тупик"})
@@ -38,6 +39,14 @@ def previous_word(lemmas: list[str], i: int) -> str:
     return lemmas[j] if j >= 0 else ""
 
 
+def has_cue(lemmas: list[str], i: int) -> bool:
+    """A settlement word before token i; one-letter ones need their dot («с. Мирное», not «с мирным»)."""
+    word = previous_word(lemmas, i)
+    if word in DOTTED_CUES:
+        return i >= 2 and lemmas[i - 1] == "."
+    return word in CUES
+
+
 def starts_sentence(text: str, tokens: list[Token], i: int) -> bool:
     """True at the start of the text, after . ! ? or at a new line."""
     if i == 0:
@@ -46,10 +55,16 @@ def starts_sentence(text: str, tokens: list[Token], i: int) -> bool:
     return prev.text in SENTENCE_END or "\n" in text[prev.stop:tokens[i].start]
 
 
-def has_capital(text: str, tokens: list[Token], i: int) -> bool:
-    """A capital letter that is a clue: not all caps, not the first word of a sentence."""
+def capital_at(text: str, tokens: list[Token], i: int, stop: int) -> str:
+    """Capital-letter clue at token i: 'mid' (inside a sentence), 'start' ('Мирное: …'), 'opening'
+    (first word followed by more words: 'Мирное небо'), or '' (lower case or ALL CAPS)."""
     word = tokens[i].text
-    return word[:1].isupper() and not word.isupper() and not starts_sentence(text, tokens, i)
+    if not word[:1].isupper() or word.isupper():
+        return ""
+    if not starts_sentence(text, tokens, i):
+        return "mid"
+    alone = stop >= len(tokens) or not _WORD.match(tokens[stop].text)
+    return "start" if alone else "opening"
 
 
 def is_street(lemmas: list[str], i: int, stop: int) -> bool:
@@ -69,14 +84,31 @@ def street_after(text: str, tokens: list[Token], lemmas: list[str], stop: int) -
     return text[tokens[j].start:tokens[k].stop]
 
 
-def usable(entries: tuple[Entry, ...], cue: bool, capital: bool) -> tuple[tuple[Entry, ...], bool]:
-    """Entries allowed here and whether they rest on a capital letter alone."""
-    plain = tuple(e for e in entries if not e.cue)
-    if cue or plain and len(plain) == len(entries):
-        return entries, False
-    if capital:
-        return entries, not plain
-    return plain, False
+SUPPORT = ("sure", "weak", "tentative")
+
+
+def support_of(entry: Entry, cue: bool, capital: str, surface: str) -> str | None:
+    """How well one entry is supported here; None when it is just an ordinary word.
+
+    A person-derived name (cue level 2) counts on its capital only when written exactly as the
+    place («в Ленино»), not as the person («памятник Ленину»).
+    """
+    if cue or entry.cue == 0:
+        return "sure"
+    exact = entry.cue == 1 or surface == entry.place.name.lower().replace("ё", "е")
+    if exact and capital in ("mid", "start"):
+        return "weak"
+    return "tentative" if capital else None
+
+
+def usable(entries: tuple[Entry, ...], cue: bool, capital: str, surface: str) -> tuple[tuple[Entry, ...], str]:
+    """The best-supported entries allowed here and their support ('sure', 'weak', 'tentative')."""
+    graded = [(support_of(e, cue, capital, surface), e) for e in entries]
+    graded = [(s, e) for s, e in graded if s]
+    if not graded:
+        return (), ""
+    best = min(SUPPORT.index(s) for s, _ in graded)
+    return tuple(e for s, e in graded if SUPPORT.index(s) == best), SUPPORT[best]
 
 
 def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> Mention | None:
@@ -86,14 +118,15 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
         entries = gaz.index.get(tuple(lemmas[i:i + n]))
         if not entries or is_street(lemmas, i, i + n):
             continue
-        cue = previous_word(lemmas, i) in CUES
+        cue = has_cue(lemmas, i)
         if not cue and i > 0 and tokens[i - 1].text in QUOTES:
             continue  # «Победа», "Дружба": a shop or a company, not the village
-        entries, weak = usable(entries, cue, has_capital(text, tokens, i))
+        start, stop = tokens[i].start, tokens[i + n - 1].stop
+        surface = text[start:stop].lower().replace("ё", "е")
+        entries, support = usable(entries, cue, capital_at(text, tokens, i, i + n), surface)
         if entries:
-            start, stop = tokens[i].start, tokens[i + n - 1].stop
             street = street_after(text, tokens, lemmas, i + n)
-            return Mention(start, stop, text[start:stop], entries, cue, weak, street)
+            return Mention(start, stop, text[start:stop], entries, cue, support, street)
     return None
 
 

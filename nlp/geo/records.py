@@ -26,5 +26,5 @@ class Mention:
     text: str
     entries: tuple[Entry, ...]
     cue: bool  # a settlement word before it: «с.», «пгт», «в селе», «г.»
-    weak: bool  # a common-word name accepted only for its capital letter
+    support: str  # "sure"; "weak": an ordinary word with a capital; "tentative": needs another place
     street: str | None  # «ул. Киевская» right after a settlement, for the reason

@@ -32,26 +32,30 @@ def anchors(mentions: list[Mention]) -> dict[str, Mention]:
     found: dict[str, Mention] = {}
     for mention in mentions:
         names = municipalities(mention)
-        if len(names) == 1:
+        if len(names) == 1 and mention.support != "tentative":
             found.setdefault(names.pop(), mention)
     return found
 
 
 def heaviest(entries: list) -> tuple[Place, float]:
-    """The most populous place of some entries and its best base confidence."""
-    best = max(entries, key=lambda e: (e.place.weight, -e.place.id))
+    """The biggest place of some entries (municipalities first: Ленинский район of Crimea before
+    Sevastopol's) and its confidence."""
+    best = max(entries, key=lambda e: (e.place.kind == "municipality", e.place.weight, -e.place.id))
     return best.place, max(e.confidence for e in entries if e.place == best.place)
 
 
-def choose(mention: Mention, known: dict[str, Mention], home: str | None) -> Choice:
-    """One place for a mention, by context, home municipality, then size."""
+def choose(mention: Mention, known: dict[str, Mention], home: str | None) -> Choice | None:
+    """One place for a mention, by context, home municipality, then size; None if unsupported."""
     entries = list(mention.entries)
     places = {e.place for e in entries}
-    factor = WEAK_FACTOR if mention.weak else 1.0
+    factor = 1.0 if mention.support == "sure" else WEAK_FACTOR
+    context = [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+    if mention.support == "tentative" and not context:
+        return None  # «Ленино», «Мирное небо» at a sentence start: only with another place nearby
     if len(places) == 1:
         place, base = heaviest(entries)
-        return Choice(mention, place, base * factor, "")
-    context = [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+        how = f"«{known[place.municipality].text}» in the text" if mention.support == "tentative" else ""
+        return Choice(mention, place, base * factor, how)
     if context:
         place, base = heaviest(context)
         how = f"one of {len(places)} places so named; «{known[place.municipality].text}» in the text"
@@ -80,12 +84,18 @@ def describe(choice: Choice, agrees: Choice | None) -> str:
     return "; ".join(parts)
 
 
+def is_centre(place: Place) -> bool:
+    """The town an urban okrug is named after (Судак in «городской округ Судак»)."""
+    return place.kind == "settlement" and place.municipality.endswith(f" {place.name}")
+
+
 def pick(choices: list[Choice]) -> tuple[Choice, Choice | None]:
-    """The answer: the best settlement unless a stronger mention names another municipality."""
+    """The answer: the most specific agreeing settlement unless a stronger mention names another area."""
     settlements = [c for c in choices if c.place.kind == "settlement"]
     areas = [c for c in choices if c.place.kind != "settlement"]
     best_area = max(areas, key=lambda c: c.confidence, default=None)
-    best = max(settlements, key=lambda c: (agreeing(c, choices) is not None, c.confidence), default=None)
+    best = max(settlements, default=None,
+               key=lambda c: (agreeing(c, choices) is not None, not is_centre(c.place), c.confidence))
     if best is None or (best_area and best_area.place.municipality != best.place.municipality
                         and best_area.confidence > best.confidence):
         best = best_area
@@ -105,7 +115,9 @@ def answer(mentions: list[Mention], home: str | None) -> GeoMatch:
             return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE, "no place named; the source's home municipality")
         return GeoMatch(None, None, None, 0.0, "no place named")
     known = anchors(mentions)
-    choices = [choose(m, known, home) for m in mentions]
+    choices = [c for c in (choose(m, known, home) for m in mentions) if c is not None]
+    if not choices:
+        return answer([], home)
     best, agrees = pick(choices)
     confidence = best.confidence
     if agrees:
