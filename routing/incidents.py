@@ -96,12 +96,17 @@ def same_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
     return not (ticket.settlement and analysis.settlement) or ticket.settlement == analysis.settlement
 
 
+def other_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
+    """Both places known and different: the same template text about another town is another incident."""
+    return bool(ticket.municipality and analysis.municipality and ticket.municipality != analysis.municipality)
+
+
 def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, since: datetime) -> Match | None:
-    """The most similar recent open ticket: any place for near-identical text, same place otherwise."""
+    """The most similar recent open ticket: near-identical text unless places differ, same place otherwise."""
     words, best = shingles(item.text), None
     for ticket in recent_tickets(session, since):
         score = max((similarity(words, shingles(t)) for t in ticket_texts(session, ticket)), default=0.0)
-        if score >= policy.incident.repost_similarity:
+        if score >= policy.incident.repost_similarity and not other_place(ticket, analysis):
             rule = "incident:repost"
         elif score >= policy.incident.similarity and analysis.municipality and same_place(ticket, analysis):
             rule = "incident:same-problem"
