@@ -34,10 +34,10 @@ def adapt_record(type_: str, payload: dict, source: SourceConfig, pseudonymize: 
         raise SkipItem(f"{type_}: payload is {type(payload).__name__}, not an object")
     try:
         return adapter(payload, source, pseudonymize)
-    except SkipItem:
-        raise
+    except SkipItem as exc:
+        raise SkipItem(f"{type_} {payload.get('id', '?')}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SkipItem(f"{type_}: malformed payload ({type(exc).__name__}: {exc})") from None
+        raise SkipItem(f"{type_} {payload.get('id', '?')}: malformed ({type(exc).__name__}: {exc})") from None
 
 
 def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,

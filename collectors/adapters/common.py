@@ -9,7 +9,7 @@ from collectors.errors import SkipItem
 def utc_from_unix(value) -> datetime:
     """A UTC datetime from Unix seconds. Example: utc_from_unix(0).year == 1970."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise SkipItem(f"bad unix time {value!r}")
+        raise SkipItem(f"bad date {value!r}")
     return datetime.fromtimestamp(value, tz=timezone.utc)
 
 

@@ -1,0 +1,179 @@
+"""VK collectors through the real vk_api client against the loopback fake (schema-checked responses)."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from collectors.errors import Fatal, NotConfigured, Retriable
+from collectors.vk import build
+from tests.collectors.conftest import NOW, TOKEN
+from tests.collectors.vk_world import DAY, populate_wall, search_config, vk_collector, wall_config
+from tsur.settings import Settings
+
+OWNER = -100
+
+
+def run(collector, cursor=None):
+    pages = list(collector.fetch(cursor))
+    items = [i for p in pages for i in p.items]
+    return pages, items
+
+
+def test_first_poll_reads_the_window_with_comments_and_threads(fake_vk, vk_url, settings, pseudonymize, clock):
+    populate_wall(fake_vk, OWNER, NOW, posts=40, every_s=3 * 3600)  # 40 posts over 5 days; window is 3 days
+    collector = vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW)
+    pages, items = run(collector)
+    posts = [i for i in items if i.kind == "post"]
+    in_window = [p for p in fake_vk.walls[OWNER] if p["date"] >= NOW - 3 * DAY]
+    assert sorted(int(p.item_id) for p in posts) == sorted(p["id"] for p in in_window)
+    comments = [i for i in items if i.kind == "comment"]
+    expected = sum(p["comments"]["count"] for p in in_window)
+    assert len(comments) == expected and expected > 0
+    reply = next(c for c in comments if c.text == "Ответ в ветке")
+    assert reply.item_id.endswith("50") and reply.parent_id == reply.item_id.split("_")[0]
+    assert pages[-1].cursor["last_id"] == 40 and "scan" not in pages[-1].cursor
+    assert sum(p.requests for p in pages) == 2  # one wall.get + one execute for every post's comments
+    assert fake_vk.requests_of("execute") == 1 and fake_vk.rate_violations == 0
+
+
+def test_adapted_post_keeps_links_emoji_url_and_pseudonymous_author(fake_vk, vk_url, settings, pseudonymize, clock):
+    fake_vk.add_post(OWNER, 7, NOW - 100, "Яма 🕳 на дороге https://vk.cc/abc", signer_id=555,
+                     attachments=[{"type": "link", "link": {"url": "https://rk.gov.ru/n/1", "title": "Новость"}}],
+                     copy_history=[{"id": 3, "owner_id": -9, "from_id": -9, "date": NOW - 900, "text": "Репост"}])
+    _, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    (post,) = items
+    assert post.text == "Яма 🕳 на дороге https://vk.cc/abc\n\nНовость\nhttps://rk.gov.ru/n/1\n\nРепост".replace(
+        "Новость\n", "Новость\n\n")
+    assert post.url == "https://vk.com/wall-100_7" and post.published_at.timestamp() == NOW - 100
+    assert post.author == pseudonymize("vk", 555) and "555" not in post.author
+
+
+def test_second_poll_rereads_window_but_only_changed_comment_counts(fake_vk, vk_url, settings, pseudonymize,
+                                                                    clock):
+    populate_wall(fake_vk, OWNER, NOW - 3600, posts=10, every_s=3600)
+    collector = vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW)
+    pages, _ = run(collector)
+    fake_vk.add_post(OWNER, 11, NOW - 30, "Новый пост")
+    fake_vk.add_comment(OWNER, 4, 999, NOW - 20, "Поздний комментарий")
+    fake_vk.log.clear()
+    pages2, items2 = run(collector, pages[-1].cursor)
+    late = [i for i in items2 if i.kind == "comment"]
+    assert {i.text for i in late} == {"Коммент 0 к 4", "Коммент 1 к 4", "Ответ в ветке", "Поздний комментарий"}
+    assert [m for m, _ in fake_vk.log] == ["wall.get", "wall.getComments"]  # one post changed: no execute
+    assert pages2[-1].cursor["last_id"] == 11
+
+
+def test_deep_backlog_is_walked_in_pages_and_resumes_mid_walk(fake_vk, vk_url, settings, pseudonymize, clock):
+    populate_wall(fake_vk, OWNER, NOW, posts=250, every_s=60, comments_per_post=0)
+    cfg = wall_config(OWNER, vk_url)
+    walker = vk_collector(cfg, settings.model_copy(update={"max_pages_per_poll": 2}), pseudonymize, clock, NOW)
+    first = list(walker.fetch({"last_id": 0}))
+    assert [len(p.items) for p in first] == [100, 100]
+    assert first[-1].cursor["last_id"] == 0 and first[-1].cursor["scan"] == {"top_id": 250, "offset": 200}
+    rest = list(walker.fetch(first[-1].cursor))
+    assert [len(p.items) for p in rest] == [50] and rest[-1].cursor["last_id"] == 250
+    got = {i.item_id for p in first + rest for i in p.items}
+    assert got == {str(n) for n in range(1, 251)}
+
+
+def test_pinned_old_post_does_not_stop_or_extend_the_walk(fake_vk, vk_url, settings, pseudonymize, clock):
+    fake_vk.add_post(OWNER, 1, NOW - 30 * DAY, "Закреп", is_pinned=1)
+    populate_wall(fake_vk, OWNER, NOW, posts=5, every_s=3600, comments_per_post=0, first_id=2)
+    pages, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW), None)
+    assert sorted(int(i.item_id) for i in items) == [2, 3, 4, 5, 6] and pages[-1].cursor["last_id"] == 6
+
+
+@pytest.mark.parametrize("failure", [6, 9, 10, 29, "http500", "drop"])
+def test_transient_errors_are_backed_off_and_retried(fake_vk, vk_url, settings, pseudonymize, clock, failure):
+    populate_wall(fake_vk, OWNER, NOW, posts=3, comments_per_post=0)
+    fake_vk.fail("wall.get", failure, failure)
+    pages, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert len(items) == 3 and pages[0].requests == 3 and pages[0].waits >= 3.0  # slept 1 s + 2 s
+
+
+def test_persistent_rate_limit_becomes_retriable_after_bounded_attempts(fake_vk, vk_url, settings, pseudonymize,
+                                                                        clock):
+    fake_vk.fail("wall.get", *[6] * 10)
+    with pytest.raises(Retriable) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == 6 and fake_vk.requests_of("wall.get") == 4
+
+
+@pytest.mark.parametrize("code", [5, 15, 18, 30])
+def test_auth_and_access_errors_are_fatal_with_one_clear_line(fake_vk, vk_url, settings, pseudonymize, clock,
+                                                              code):
+    fake_vk.fail("wall.get", code)
+    with pytest.raises(Fatal) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == code and fake_vk.requests_of("wall.get") == 1
+    assert "\n" not in str(err.value) and TOKEN not in str(err.value) and "vk:wall:-100" in str(err.value)
+
+
+def test_captcha_is_reported_once_not_looped_on(fake_vk, vk_url, settings, pseudonymize, clock, caplog):
+    fake_vk.fail("wall.get", 14, 14, 14)
+    with caplog.at_level(logging.WARNING), pytest.raises(Retriable) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == 14 and fake_vk.requests_of("wall.get") == 1
+    assert any("captcha" in r.getMessage() for r in caplog.records)
+
+
+def test_errors_inside_execute_are_retried_or_classified(fake_vk, vk_url, settings, pseudonymize, clock):
+    populate_wall(fake_vk, OWNER, NOW, posts=6, every_s=3600)
+    fake_vk.fail("wall.getComments", 10)  # first inner call fails once, then succeeds on the retry
+    _, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert sum(i.kind == "comment" for i in items) == 6
+    fake_vk.fail("wall.getComments", 15)  # a fresh poll reads every comment again: the first call is refused
+    with pytest.raises(Fatal) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == 15
+
+
+def test_malformed_post_is_quarantined_not_fatal(fake_vk, vk_url, settings, pseudonymize, clock):
+    fake_vk.add_post(OWNER, 2, NOW - 10, "ok")
+    fake_vk.walls[OWNER].append({"id": 1, "owner_id": OWNER, "text": "no date"})
+    pages, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW), {"last_id": 0})
+    assert [i.item_id for i in items] == ["2"]
+    assert len(pages[0].quarantined) == 1 and pages[0].quarantined[0].reason == "vk_post 1: bad date None"
+    fake_vk.schema_errors.clear()  # the malformed post is deliberately off-schema
+
+
+def test_search_pages_through_next_from_and_keeps_its_own_cursor(fake_vk, vk_url, settings, pseudonymize, clock):
+    for n in range(450):
+        owner = -(n % 7) - 1
+        fake_vk.corpus.append({"id": n + 1, "owner_id": owner, "from_id": 10 + n, "date": NOW - 100 * n,
+                               "text": f"Ялта: нет света, дом {n}" if n % 2 == 0 else f"Алушта {n}",
+                               "post_type": "post"})
+    cfg = search_config("yalta", "ялта", vk_url)
+    collector = vk_collector(cfg, settings.model_copy(update={"max_pages_per_poll": 1}), pseudonymize, clock, NOW)
+    first = list(collector.fetch(None))
+    assert len(first[0].items) == 200 and first[0].cursor["last_date"] is None and first[0].cursor["scan"]
+    rest = list(vk_collector(cfg, settings, pseudonymize, clock, NOW).fetch(first[-1].cursor))
+    got = [i for p in first + rest for i in p.items]
+    assert len({i.item_id for i in got}) == 225 and rest[-1].cursor == {"last_date": NOW}
+    assert got[0].item_id == "-1_1" and got[0].source == "vk:search:yalta"
+    fake_vk.log.clear()
+    again = list(vk_collector(cfg, settings, pseudonymize, clock, NOW + 60).fetch(rest[-1].cursor))
+    assert fake_vk.log[0][1]["start_time"] == str(NOW - 3600) and again[-1].cursor == {"last_date": NOW}
+
+
+def test_paced_at_three_requests_per_second_on_the_fake(fake_vk, vk_url, settings, pseudonymize, clock):
+    for owner in range(1, 11):
+        populate_wall(fake_vk, -owner, NOW, posts=5, every_s=3600)
+    start = clock.now()
+    for owner in range(1, 11):
+        run(vk_collector(wall_config(-owner, vk_url), settings, pseudonymize, clock, NOW))
+    assert fake_vk.rate_violations == 0 and len(fake_vk.log) == 20
+    assert clock.now() - start == pytest.approx(19 / 3, abs=0.01)
+
+
+def test_missing_token_or_bad_handle_is_not_configured(settings, pseudonymize):
+    cfg = wall_config(OWNER, "http://127.0.0.1:9/method/")
+    with pytest.raises(NotConfigured, match="TSUR_VK_TOKEN"):
+        build(cfg, Settings(data_dir=settings.data_dir), pseudonymize)
+    bad = cfg.__class__(key="vk:wall:durov", platform="vk", handle="durov", options={"type": "vk_wall"})
+    with pytest.raises(NotConfigured, match="numeric"):
+        build(bad, settings, pseudonymize)
+    with pytest.raises(NotConfigured, match="query"):
+        build(search_config("x", "", "u").__class__(key="vk:search:x", platform="vk", handle="x",
+                                                     options={"type": "vk_search"}), settings, pseudonymize)
