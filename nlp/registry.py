@@ -1,0 +1,73 @@
+"""Model registry: version dirs under models/, the active one named in models/ACTIVE, promotions in models/HISTORY.
+
+    models/
+      ACTIVE                 one line: the active version
+      HISTORY                one line per promotion: "<utc time>\t<version>" (rollback pops the last)
+      2026.11.23-1/          meta.json + *.skops
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nlp.artifacts import META, read_meta
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+ACTIVE = "ACTIVE"
+HISTORY = "HISTORY"
+
+
+def resolve(models_dir: Path | None) -> Path:
+    """The models dir to use (default: the repo's models/)."""
+    return Path(models_dir) if models_dir is not None else MODELS_DIR
+
+
+def list_versions(models_dir: Path | None = None) -> list[str]:
+    """Version names that have a meta.json, oldest first."""
+    root = resolve(models_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / META).is_file())
+
+
+def active_version(models_dir: Path | None = None) -> str:
+    """The version named in models/ACTIVE."""
+    path = resolve(models_dir) / ACTIVE
+    if not path.is_file():
+        raise LookupError(f"{path} missing: train a model and promote it (nlp.registry.promote)")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def promote(version: str, models_dir: Path | None = None) -> str:
+    """Make `version` active (checking it loads its meta with the right protocol); return it."""
+    root = resolve(models_dir)
+    read_meta(root / version)
+    (root / ACTIVE).write_text(version + "\n", encoding="utf-8")
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with (root / HISTORY).open("a", encoding="utf-8") as fh:
+        fh.write(f"{stamp}\t{version}\n")
+    return version
+
+
+def rollback(models_dir: Path | None = None) -> str:
+    """Re-activate the version promoted before the current one; return it."""
+    root = resolve(models_dir)
+    history = root / HISTORY
+    lines = history.read_text(encoding="utf-8").splitlines() if history.is_file() else []
+    if len(lines) < 2:
+        raise LookupError("nothing to roll back to: fewer than two promotions in models/HISTORY")
+    previous = lines[-2].split("\t")[1]
+    read_meta(root / previous)
+    history.write_text("".join(line + "\n" for line in lines[:-1]), encoding="utf-8")
+    (root / ACTIVE).write_text(previous + "\n", encoding="utf-8")
+    return previous
+
+
+def next_version(models_dir: Path | None = None, today: datetime | None = None) -> str:
+    """A fresh version name 'YYYY.MM.DD-N'."""
+    day = (today or datetime.now(timezone.utc)).strftime("%Y.%m.%d")
+    taken = {v for v in list_versions(models_dir)} | {p.name for p in resolve(models_dir).glob(f"{day}-*")}
+    n = 1
+    while f"{day}-{n}" in taken:
+        n += 1
+    return f"{day}-{n}"

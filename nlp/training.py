@@ -1,0 +1,117 @@
+"""Train the complaint and topic classifiers (one shared TF-IDF over lemmas) and save a model version.
+
+Example:
+    card = train(Path("../shared/data"), progress=print)   # writes models/<version>/, does not promote
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from nlp import data, metrics
+from nlp.artifacts import save_bundle
+from nlp.registry import next_version, resolve
+
+SEED = 13
+VECTORIZER = dict(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=2, max_df=0.5,
+                  max_features=120_000, sublinear_tf=True, dtype=np.float32)
+SEED_WEIGHT = 5.0  # topic names / lexicon rows stand for many unseen texts of small groups
+EXTRA_WEIGHT = 3.0  # ops corrections from the labels table
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A trained version: where it is and what it scored on held-out data."""
+
+    version: str
+    path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def train(shared: Path, models_dir: Path | None = None, extra: pd.DataFrame | None = None,
+          sample: int | None = None, version: str | None = None, progress: data.Progress | None = None) -> ModelCard:
+    """Load, de-duplicate, time-split, fit both heads, score the test split and save a new version."""
+    say = progress or (lambda _msg: None)
+    rows = data.load_all(Path(shared), sample=sample, progress=say)
+    if extra is not None and len(extra):
+        rows = pd.concat([rows, prepare_extra(extra)], ignore_index=True)
+    rows, cutoff = data.split_rows(rows)
+    train_rows, test_rows = rows[rows["split"] == "train"], rows[rows["split"] == "test"]
+    say(f"de-duplicated {len(rows)} rows: train {len(train_rows)}, test {len(test_rows)}; spb cutoff {cutoff}")
+    vectorizer, complaint, topic = fit_heads(train_rows, say)
+    scores = metrics.score_split(vectorizer, complaint, topic, test_rows)
+    say(f"held-out: {metrics.summary_line(scores)}")
+    version = version or next_version(models_dir)
+    folder = resolve(models_dir) / version
+    meta = describe(train_rows, test_rows, cutoff, sample, scores, topic, extra)
+    meta = save_bundle(folder, {"vectorizer": vectorizer, "complaint": complaint, "topic": topic},
+                       {"version": version, **meta})
+    say(f"saved {folder}")
+    return ModelCard(version=version, path=folder, metrics=scores, meta=meta)
+
+
+def prepare_extra(extra: pd.DataFrame) -> pd.DataFrame:
+    """Ops-labelled rows (text + topic_group and/or is_complaint) in the training layout."""
+    if "text" not in extra.columns or not ({"topic_group", "is_complaint"} & set(extra.columns)):
+        raise ValueError("extra rows need a text column and topic_group and/or is_complaint")
+    out = pd.DataFrame({"text": extra["text"].astype(str), "source": "extra",
+                        "created_dt": pd.Timestamp.now(tz=None),
+                        "topic_group": extra.get("topic_group"),
+                        "is_complaint": pd.to_numeric(extra.get("is_complaint"), errors="coerce")})
+    unknown = set(out["topic_group"].dropna()) - set(data.read_groups())
+    if unknown:
+        raise ValueError(f"extra rows have unknown topic groups: {sorted(unknown)}")
+    return data.add_keys(out)
+
+
+def fit_heads(rows: pd.DataFrame, say: data.Progress) -> tuple[TfidfVectorizer, LogisticRegression, LogisticRegression]:
+    """Fit the shared TF-IDF and both logistic-regression heads (coefficients stored as float32)."""
+    vectorizer = TfidfVectorizer(**VECTORIZER).fit(rows["lemmas"])
+    matrix = vectorizer.transform(rows["lemmas"])
+    say(f"vocabulary {len(vectorizer.vocabulary_)} terms")
+    has_c = rows["is_complaint"].notna().to_numpy()
+    complaint = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=SEED)
+    complaint.fit(matrix[has_c], rows.loc[has_c, "is_complaint"].astype(int))
+    say("fitted complaint head")
+    has_t = rows["topic_group"].notna().to_numpy()
+    weights = np.select([rows["source"] == "seed", rows["source"] == "extra"], [SEED_WEIGHT, EXTRA_WEIGHT], 1.0)
+    topic = LogisticRegression(C=8.0, max_iter=2000, random_state=SEED)
+    topic.fit(matrix[has_t], rows.loc[has_t, "topic_group"].astype(str), sample_weight=weights[has_t])
+    say("fitted topic head")
+    for head in (complaint, topic):
+        head.coef_ = head.coef_.astype(np.float32)
+        head.intercept_ = head.intercept_.astype(np.float32)
+    vectorizer.stop_words_ = None  # not needed for transform; keeps the artifact small
+    return vectorizer, complaint, topic
+
+
+def describe(train_rows: pd.DataFrame, test_rows: pd.DataFrame, cutoff: pd.Timestamp, sample: int | None,
+             scores: dict[str, Any], topic: LogisticRegression, extra: pd.DataFrame | None) -> dict[str, Any]:
+    """The meta.json body: data snapshot, split, label sets, parameters and metrics."""
+    return {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {
+            "description": data.__doc__.strip(),
+            "sources": {k: int(v) for k, v in train_rows["source"].value_counts().items()},
+            "test_sources": {k: int(v) for k, v in test_rows["source"].value_counts().items()},
+            "train_sha256": data.snapshot_sha256(train_rows),
+            "test_sha256": data.snapshot_sha256(test_rows),
+            "sample_per_source": sample,
+            "extra_rows": 0 if extra is None else len(extra),
+            "split": "dedup by normalised lemma key, then spb by created_dt (latest 20 % test), others by key hash",
+            "spb_cutoff": str(cutoff),
+        },
+        "labels": {"complaint": [0, 1], "topic_group": [str(c) for c in topic.classes_],
+                   "importance": ["normal", "high"]},
+        "params": {"vectorizer": {k: str(v) for k, v in VECTORIZER.items()}, "seed": SEED,
+                   "seed_weight": SEED_WEIGHT, "extra_weight": EXTRA_WEIGHT},
+        "metrics": scores,
+    }
