@@ -1,0 +1,47 @@
+"""`tsur`: the command line for ops (review, tickets, sources, stats) and analysts (labels, models).
+
+Example: tsur --json review list --municipality Ялта
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tsur.cli import db, labels, models, review, run, sources, stats, tickets
+from tsur.cli.errors import CleanErrors
+from tsur.cli.state import State, default_actor
+
+app = typer.Typer(cls=CleanErrors, no_args_is_help=True, add_completion=False,
+                  help=__doc__, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (over config/defaults.toml)."),
+    database_url: Optional[str] = typer.Option(None, "--database-url",
+                                               help="SQLAlchemy URL (default: from settings)."),
+    actor: Optional[str] = typer.Option(None, "--actor", help="Who acts, for labels and ticket history "
+                                        "(default: $TSUR_ACTOR or the OS user)."),
+    json_out: bool = typer.Option(False, "--json", help="Print lists and results as JSON for scripts."),
+) -> None:
+    """tsur-monitor command line: review queue, tickets, sources, stats, labels and models.
+
+    Example: tsur --database-url sqlite:///var/tsur.db review list --agency Минздрав
+    """
+    st = State(config=config, database_url=database_url, actor=actor or default_actor(), json=json_out)
+    ctx.obj = st
+    ctx.call_on_close(st.close)
+
+
+review.register(app)
+app.add_typer(review.app, name="review")
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(sources.app, name="sources")
+app.command("stats")(stats.stats)
+app.add_typer(run.app, name="run")
+app.add_typer(db.app, name="db")
+app.add_typer(labels.app, name="labels")
+app.add_typer(models.app, name="models")

@@ -1,0 +1,180 @@
+"""Ops corrections: confirm or reassign an item or a ticket, with a reason; every correction becomes labels.
+
+Tickets are changed through routing.lifecycle (which writes ticket events and labels). An item sent to
+review has no ticket: its labels are written here, its decision is marked reviewed, and, unless it is
+not a complaint, it joins an open incident or opens a ticket through routing's own functions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.tables import Label, Ticket
+from tsur.queries import get_item, get_ticket, latest_analysis, latest_decision, ticket_of_item
+
+FIELDS = ("agency", "topic_group", "topic", "municipality", "settlement", "importance")
+ANALYSIS_FIELDS = ("topic_group", "topic", "municipality", "settlement", "importance")
+
+
+@dataclass
+class Outcome:
+    """What one correction did, for the command's one-line answer."""
+
+    target: str  # "item 12" | "ticket 3"
+    labels: int = 0
+    events: int = 0
+    ticket_id: int | None = None
+    note: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def _need_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValueError("a reason is required for every correction (--reason)")
+    return reason.strip()
+
+
+def normalise(policy, changes: dict[str, Any]) -> dict[str, Any]:
+    """Check and canonicalise corrected values against the policy (agency, topic, municipality, importance)."""
+    from routing.rules import norm
+
+    out = {k: v for k, v in changes.items() if v is not None}
+    if "agency" in out:
+        found = policy.agency(out["agency"])
+        if found is None:
+            raise ValueError(f"unknown agency {out['agency']!r}: see config/agencies.csv")
+        out["agency"] = found.name
+    if "topic" in out:
+        group = policy.topics.get(norm(out["topic"]))
+        if group is None:
+            raise ValueError(f"unknown topic {out['topic']!r}: see config/routing_topics.csv")
+        out.setdefault("topic_group", group)
+    if "topic_group" in out:
+        groups = {norm(g): g for g in policy.topics.values()}
+        if norm(out["topic_group"]) not in groups:
+            raise ValueError(f"unknown topic group {out['topic_group']!r}: see config/topics/groups.csv")
+        out["topic_group"] = groups[norm(out["topic_group"])]
+    if "municipality" in out:
+        known = {norm(m): m for m in policy.municipalities}
+        if norm(out["municipality"]) not in known:
+            raise ValueError(f"unknown municipality {out['municipality']!r}: see config/routing_municipalities.csv")
+        out["municipality"] = known[norm(out["municipality"])]
+    if out.get("importance") not in (None, "normal", "high"):
+        raise ValueError(f"importance must be normal or high, not {out['importance']!r}")
+    return out
+
+
+def add_label(session: Session, item_pk: int, field_: str, value: Any, previous: Any, *, actor: str, reason: str,
+              now: datetime) -> None:
+    """One training label from ops."""
+    as_text = (lambda v: None if v is None else ("1" if v is True else "0" if v is False else str(v)))
+    session.add(Label(item_pk=item_pk, field=field_, value=as_text(value), previous=as_text(previous), actor=actor,
+                      reason=reason, origin="ops", created_at=now))
+
+
+def confirm_ticket(session: Session, ticket: Ticket, *, actor: str, reason: str, now: datetime) -> Outcome:
+    """The ticket's routing is right: a `confirm` event, and its fields as labels on each of its items."""
+    from routing.lifecycle import event, item_pks
+
+    reason = _need_reason(reason)
+    pks = item_pks(session, ticket)
+    event(session, ticket, now, actor, "confirm", None, ticket.agency, reason)
+    n = 0
+    for pk in pks:
+        for f in FIELDS:
+            if getattr(ticket, f) is not None:
+                add_label(session, pk, f, getattr(ticket, f), getattr(ticket, f), actor=actor, reason=reason, now=now)
+                n += 1
+    session.flush()
+    return Outcome(f"ticket {ticket.id}", labels=n, events=1, ticket_id=ticket.id)
+
+
+def reassign_ticket(session: Session, ticket: Ticket, changes: dict[str, Any], *, actor: str, reason: str,
+                    now: datetime, policy) -> Outcome:
+    """Correct a ticket's fields through routing.lifecycle.reassign (events + labels, re-delivery)."""
+    from routing.lifecycle import item_pks, reassign
+
+    reason = _need_reason(reason)
+    changes = normalise(policy, changes)
+    if not changes:
+        raise ValueError("nothing to change: give --agency, --topic, --topic-group, --municipality, "
+                         "--settlement or --importance")
+    events = reassign(session, ticket, **changes, actor=actor, reason=reason, now=now, policy=policy)
+    n_items = len(item_pks(session, ticket))
+    fields = {e.data.get("field") for e in events if e.reason == reason}
+    note = "" if events else "already so: nothing changed"
+    return Outcome(f"ticket {ticket.id}", labels=len(fields) * n_items, events=len(events), ticket_id=ticket.id,
+                   note=note, changes=changes)
+
+
+def _view(analysis, changes: dict[str, Any]) -> SimpleNamespace:
+    """The analysis as ops corrected it (what routing's incident and ticket functions read)."""
+    base = {f: getattr(analysis, f) for f in (*ANALYSIS_FIELDS, "id", "complaint_proba", "is_complaint",
+                                              "topic_proba", "geo_confidence", "reasons")}
+    return SimpleNamespace(**{**base, **{k: v for k, v in changes.items() if k in ANALYSIS_FIELDS}})
+
+
+def _open_ticket(session: Session, item, view, agency: str | None, rule_reason: str, *, now: datetime,
+                 policy) -> tuple[int, str]:
+    """Join the item to an open incident or open a ticket for it, as routing does; (ticket id, how)."""
+    from routing.decide import Verdict, route
+    from routing.incidents import find_incident
+    from routing.stage import attach, create_ticket
+
+    if agency is None:
+        agency, rule, why = route(policy, view.topic_group, view.topic, view.municipality, view.settlement)
+        if agency is None:
+            raise ValueError(f"item {item.id}: no agency for this topic and place ({why}); give --agency")
+    match = find_incident(session, item, view, policy, now)
+    if match is not None:
+        attach(session, match, item, view, policy, now)
+        return match.ticket.id, f"joined ticket {match.ticket.id}"
+    verdict = Verdict("route", "ops:review", rule_reason, agency, "ops:review")
+    ticket = create_ticket(session, item, view, verdict, policy, now)
+    return ticket.id, f"opened ticket {ticket.id}"
+
+
+def review_item(session: Session, item_pk: int, changes: dict[str, Any], *, actor: str, reason: str, now: datetime,
+                policy, is_complaint: bool = True) -> Outcome:
+    """Settle an item: through its ticket if it has one, else label it, mark it reviewed and route it."""
+    reason = _need_reason(reason)
+    ticket_id = ticket_of_item(session, item_pk)
+    if ticket_id is not None:
+        if not is_complaint:
+            raise ValueError(f"item {item_pk} is in ticket {ticket_id}: close or split that ticket instead")
+        ticket = get_ticket(session, ticket_id)
+        if changes:
+            return reassign_ticket(session, ticket, changes, actor=actor, reason=reason, now=now, policy=policy)
+        return confirm_ticket(session, ticket, actor=actor, reason=reason, now=now)
+    item = get_item(session, item_pk)
+    analysis, decision = latest_analysis(session, item), latest_decision(session, item_pk)
+    if analysis is None:
+        raise ValueError(f"item {item_pk} has not been analysed yet: run `tsur run analyse` first")
+    changes = normalise(policy, changes)
+    out = Outcome(f"item {item_pk}", changes=changes)
+    previous_agency = decision.agency if decision else None
+    add_label(session, item_pk, "is_complaint", is_complaint, analysis.is_complaint, actor=actor, reason=reason, now=now)
+    out.labels += 1
+    if is_complaint:
+        for f in ANALYSIS_FIELDS + ("agency",):
+            old = previous_agency if f == "agency" else getattr(analysis, f)
+            value = changes.get(f, old)
+            if value is not None:
+                add_label(session, item_pk, f, value, old, actor=actor, reason=reason, now=now)
+                out.labels += 1
+        view = _view(analysis, changes)
+        agency = changes.get("agency") or (None if changes.keys() & {"topic_group", "topic", "municipality",
+                                                                       "settlement"} else previous_agency)
+        out.ticket_id, out.note = _open_ticket(session, item, view, agency, f"reviewed by {actor}: {reason}",
+                                               now=now, policy=policy)
+    else:
+        out.note = "marked not a complaint"
+    if decision is not None:
+        decision.reviewed = True
+        decision.ticket_id = out.ticket_id
+    session.flush()
+    return out

@@ -1,0 +1,55 @@
+"""Analysts: labelled data out (CSV/Parquet) and in («Инцидент Менеджмент» exports, with validation)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tsur import labels_io
+from tsur.cli.output import say
+from tsur.cli.state import state
+
+app = typer.Typer(no_args_is_help=True, help="Labelled data: export for training, import ИМ exports.\n\n"
+                  "Example: tsur labels export labels.parquet")
+
+
+@app.command("export")
+def export(ctx: typer.Context, path: Path = typer.Argument(..., help="Output file: .csv or .parquet."),
+           long: bool = typer.Option(False, "--long", help="One row per label (default: one row per item)."),
+           origin: Optional[str] = typer.Option(None, "--origin", help="Only labels of this origin: ops, import.")
+           ) -> None:
+    """Export labels (ops corrections and imports) with texts, one row per item, latest value of each field.
+
+    The columns text, is_complaint and topic_group are what `tsur models train --with-labels` uses.
+    Example: tsur labels export var/labels.csv --origin ops
+    """
+    st = state(ctx)
+    with st.sessions() as s:
+        n = labels_io.export_labels(s, path, long=long, origin=origin)
+    say(st, f"wrote {n} row(s) to {path}", {"path": str(path), "rows": n})
+
+
+@app.command("import")
+def import_(ctx: typer.Context, path: Path = typer.Argument(..., help="A .csv, .xlsx or .parquet file."),
+            skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows and list the bad ones."),
+            ) -> None:
+    """Import a labelled file (e.g. an «Инцидент Менеджмент» export: Текст, Группа тем, Тема, Муниципалитет,
+    Исполнитель); values are checked against config; any bad row imports nothing unless --skip-bad.
+
+    Example: tsur labels import im_export.xlsx --skip-bad
+    """
+    st = state(ctx)
+    vocab = labels_io.load_vocab(st.settings.config_dir)
+    with st.sessions.begin() as s:
+        result = labels_io.import_labels(s, path, vocab, actor=st.actor, skip_bad=skip_bad)
+    data = {"rows": result.rows, "labels": result.labels, "bad": result.bad}
+    if st.json:
+        say(st, "", data)
+    else:
+        for problem in result.bad:
+            typer.echo(problem, err=True)
+        verdict = "nothing imported" if result.bad and not skip_bad else f"imported {result.rows} row(s)"
+        st.console.print(f"{verdict}: {result.labels} label(s), {len(result.bad)} problem(s)", highlight=False)
+    if result.bad and not skip_bad:
+        raise typer.Exit(2)

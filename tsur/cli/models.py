@@ -1,0 +1,123 @@
+"""Analysts: train, evaluate, compare, promote and roll back NLP models; list them with their metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tsur.cli.output import print_rows, say
+from tsur.cli.state import State, state
+from tsur.settings import ROOT
+
+app = typer.Typer(no_args_is_help=True, help="NLP models: list, train, evaluate, compare, promote, rollback.\n\n"
+                  "Example: tsur models list")
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def _models_dir(st: State) -> Path:
+    return st.settings.models_dir
+
+
+def _summary(meta: dict) -> dict:
+    from nlp.metrics import summary_line
+
+    scores = meta.get("metrics") or {}
+    return {"created_at": meta.get("created_at"), "metrics": summary_line(scores) if scores else "",
+            "extra_rows": (meta.get("data") or {}).get("extra_rows")}
+
+
+@app.command("list")
+def list_models(ctx: typer.Context) -> None:
+    """List model versions with their held-out metrics; the active one is marked.
+
+    Example: tsur --json models list
+    """
+    from nlp.artifacts import read_meta
+    from nlp.registry import active_version, list_versions
+
+    st = state(ctx)
+    root = _models_dir(st)
+    try:
+        active = active_version(root)
+    except LookupError:
+        active = None
+    rows = [{"version": v, "active": v == active, **_summary(read_meta(root / v))} for v in list_versions(root)]
+    if not st.json:
+        for r in rows:
+            r["active"] = "*" if r["active"] else ""
+    print_rows(st, rows, {"active": "Active", "version": "Version", "created_at": "Created", "metrics": "Metrics"},
+               title=f"Models in {root}", empty=f"no models in {root}: run `tsur models train`")
+
+
+def _labels_frame(st: State):
+    from tsur.labels_io import labels_frame, training_frame
+
+    with st.sessions() as s:
+        frame = training_frame(labels_frame(s))
+    return frame[frame["text"].notna() & (frame["topic_group"].notna() | frame["is_complaint"].notna())]
+
+
+@app.command("train")
+def train(ctx: typer.Context,
+          shared: Path = typer.Option(SHARED, "--shared", help="The shared data folder with the training sets."),
+          sample: Optional[int] = typer.Option(None, "--sample", help="At most this many rows per source (quick runs)."),
+          with_labels: bool = typer.Option(False, "--with-labels", help="Add the labels table (ops corrections, "
+                                           "imports) to the training data."),
+          version: Optional[str] = typer.Option(None, "--version", help="Name of the new version (default: date-N)."),
+          promote: bool = typer.Option(False, "--promote", help="Make the new version active at once.")) -> None:
+    """Train the complaint and topic classifiers and save a new model version (not active unless --promote).
+
+    Example: tsur models train --with-labels --sample 20000
+    """
+    from nlp import registry, training
+
+    st = state(ctx)
+    extra = _labels_frame(st) if with_labels else None
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.completed} steps"), TextColumn("{task.description}"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=st.console, transient=st.json, disable=st.json) as progress:
+        task = progress.add_task("loading data", total=None)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message, advance=1)
+            if not st.json:
+                progress.console.print(f"  {message}", highlight=False)
+
+        card = training.train(shared, _models_dir(st), extra=extra, sample=sample, version=version, progress=step)
+    if promote:
+        registry.promote(card.version, _models_dir(st))
+    from nlp.metrics import summary_line
+
+    say(st, f"trained {card.version}{' (active)' if promote else ''}: {summary_line(card.metrics)}",
+        {"version": card.version, "path": str(card.path), "metrics": card.metrics, "active": promote})
+
+
+@app.command("promote")
+def promote(ctx: typer.Context, version: str = typer.Argument(..., help="A version from `tsur models list`.")) -> None:
+    """Make a model version the active one (the daemon loads it on its next start).
+
+    Example: tsur models promote 2026.11.23-2
+    """
+    from nlp.registry import list_versions
+    from nlp.registry import promote as promote_version
+
+    st = state(ctx)
+    if version not in list_versions(_models_dir(st)):
+        raise KeyError(f"no model version {version!r} in {_models_dir(st)}")
+    promote_version(version, _models_dir(st))
+    say(st, f"active model: {version}", {"active": version})
+
+
+@app.command("rollback")
+def rollback(ctx: typer.Context) -> None:
+    """Re-activate the model version that was active before the current one.
+
+    Example: tsur models rollback
+    """
+    from nlp.registry import rollback as rollback_version
+
+    st = state(ctx)
+    version = rollback_version(_models_dir(st))
+    say(st, f"active model: {version} (rolled back)", {"active": version})

@@ -1,0 +1,90 @@
+"""Printing for people (rich tables) or scripts (--json), and parsing of durations."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.table import Table
+
+from tsur.cli.state import State
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str | None) -> timedelta | None:
+    """'90m', '12h', '3d', '1w' → timedelta. Example: parse_duration("3d") == timedelta(days=3)."""
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"bad duration {text!r}: use a number and s/m/h/d/w, e.g. 12h or 3d")
+    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly value (datetimes as ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def cell(value: Any, width: int | None = None) -> str:
+    """A short human form of a value for a table cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    text = " ".join(str(value).split())
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def human_seconds(seconds: float | None) -> str:
+    """3725 → '1h 2m'."""
+    if seconds is None:
+        return "never"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{minutes}m"] * bool(minutes)
+    return " ".join(parts[:2]) or f"{seconds}s"
+
+
+def print_json(st: State, data: Any) -> None:
+    """Machine-readable output on stdout."""
+    st.console.file.write(json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def print_rows(st: State, rows: list[dict[str, Any]], columns: dict[str, str], *, title: str | None = None,
+               widths: dict[str, int] | None = None, empty: str = "nothing to show") -> None:
+    """Rows as JSON (every field) with --json, else a table of `columns` (key → header)."""
+    if st.json:
+        print_json(st, rows)
+        return
+    if not rows:
+        st.console.print(empty)
+        return
+    table = Table(title=title)
+    for header in columns.values():
+        table.add_column(header)
+    widths = widths or {}
+    for row in rows:
+        table.add_row(*(cell(row.get(key), widths.get(key)) for key in columns))
+    st.console.print(table)
+
+
+def say(st: State, message: str, data: Any = None) -> None:
+    """A one-line result for people, or `data` as JSON with --json."""
+    if st.json:
+        print_json(st, data if data is not None else {"message": message})
+    else:
+        st.console.print(message, highlight=False)

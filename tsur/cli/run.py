@@ -1,0 +1,94 @@
+"""Stage runners: each pipeline stage can be re-run alone (thin wrappers around tsur.pipeline.Pipeline)."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Optional
+
+import typer
+
+from tsur.cli.output import print_rows, say
+from tsur.cli.state import state
+
+app = typer.Typer(no_args_is_help=True, help="Run pipeline stages once: collect, analyse, route, sla, deliver, "
+                  "once.\n\nExample: tsur run collect --source replay:samples/items.jsonl")
+
+OUTCOME_COLUMNS = {"source": "Source", "status": "Status", "pages": "Pages", "new": "New", "updated": "Updated",
+                   "quarantined": "Quarantined", "requests": "Requests", "waits": "Waits s", "error": "Error"}
+
+
+@app.command("collect")
+def collect(ctx: typer.Context, source: Optional[str] = typer.Option(
+        None, "--source", help="Poll only this source key (default: every enabled source that is due).")) -> None:
+    """Sync sources from the sources file, then poll one source or every due one.
+
+    Example: tsur run collect --source vk:wall:-12345678
+    """
+    st = state(ctx)
+    pipeline = st.pipeline
+    pipeline.sync_sources()
+    outcomes = [pipeline.collect(source)] if source else pipeline.collect_due()
+    print_rows(st, [asdict(o) for o in outcomes], OUTCOME_COLUMNS, title="Collected",
+               widths={"error": 50}, empty="no source was due")
+
+
+@app.command("analyse")
+def analyse(ctx: typer.Context) -> None:
+    """Analyse every item waiting for analysis with the active model.
+
+    Example: tsur run analyse
+    """
+    st = state(ctx)
+    n = st.pipeline.analyse()
+    say(st, f"analysed {n} item(s)", {"analysed": n})
+
+
+@app.command("route")
+def route(ctx: typer.Context) -> None:
+    """Route every analysed item: ticket, join an incident, review or ignore.
+
+    Example: tsur run route
+    """
+    st = state(ctx)
+    counts = dict(st.pipeline.route())
+    say(st, "routed: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing waiting"), counts)
+
+
+@app.command("sla")
+def sla(ctx: typer.Context) -> None:
+    """Check SLA due times of open tickets (ok / warning / overdue).
+
+    Example: tsur run sla
+    """
+    st = state(ctx)
+    counts = st.pipeline.check_sla()
+    say(st, "sla: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no open tickets"), counts)
+
+
+@app.command("deliver")
+def deliver(ctx: typer.Context) -> None:
+    """Send pending deliveries from the outbox to the agencies' channels.
+
+    Example: tsur run deliver
+    """
+    st = state(ctx)
+    counts = st.pipeline.deliver()
+    say(st, "deliver: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing pending"), counts)
+
+
+@app.command("once")
+def once(ctx: typer.Context) -> None:
+    """One full pass: sync sources, collect every enabled source, analyse, route, SLA, deliver.
+
+    Example: tsur --config /etc/tsur/tsur.toml run once
+    """
+    st = state(ctx)
+    result = st.pipeline.run_once()
+    collected = [asdict(o) for o in result.pop("collected")]
+    if st.json:
+        say(st, "", {"collected": collected, **result})
+        return
+    print_rows(st, collected, OUTCOME_COLUMNS, title="Collected", widths={"error": 50}, empty="no enabled sources")
+    for stage in ("analysed", "routed", "sla", "delivered"):
+        value = result[stage]
+        text = ", ".join(f"{k} {v}" for k, v in sorted(value.items())) if isinstance(value, dict) else str(value)
+        st.console.print(f"{stage}: {text or '-'}", highlight=False)

@@ -1,0 +1,119 @@
+"""Ops: sources in the database — add, list, enable/disable, health."""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+import typer
+
+from collectors.sources_file import KINDS, TYPES, source_key
+from storage.tables import Source, utcnow
+from tsur import queries
+from tsur.cli.output import human_seconds, print_rows, say
+from tsur.cli.state import state
+
+app = typer.Typer(no_args_is_help=True, help="Sources: add, list, enable, disable, health.\n\n"
+                  "Example: tsur sources health --silent-factor 3")
+
+
+def _get(s, key: str) -> Source:
+    row = s.scalar(sa.select(Source).where(Source.key == key))
+    if row is None:
+        raise KeyError(f"unknown source {key!r} (see `tsur sources list`)")
+    return row
+
+
+@app.command("add")
+def add(ctx: typer.Context,
+        type_: str = typer.Argument(..., metavar="TYPE", help=f"One of: {', '.join(TYPES)}."),
+        handle: str = typer.Argument(..., help="VK owner id, search name, channel username, URL or JSONL path."),
+        kind: str = typer.Option("community", "--kind", help=f"One of: {', '.join(KINDS)}."),
+        home_municipality: Optional[str] = typer.Option(None, "--home-municipality",
+                                                        help="Municipality the source writes about."),
+        interval: int = typer.Option(600, "--interval", min=10, help="Seconds between polls.")) -> None:
+    """Add a source to the database (the sources file can add them too; ops' switches are kept).
+
+    Example: tsur sources add vk_wall -12345678 --kind госпаблик --home-municipality "городской округ Ялта"
+    """
+    st = state(ctx)
+    if type_ not in TYPES:
+        raise ValueError(f"unknown source type {type_!r}: use one of {', '.join(TYPES)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    if home_municipality and home_municipality not in st.policy.municipalities:
+        raise ValueError(f"unknown municipality {home_municipality!r}: see config/routing_municipalities.csv")
+    key = source_key(type_, handle)
+    with st.sessions.begin() as s:
+        if s.scalar(sa.select(Source.id).where(Source.key == key)) is not None:
+            raise ValueError(f"source {key} already exists")
+        s.add(Source(key=key, platform=TYPES[type_][0], handle=handle, kind=kind, home_municipality=home_municipality,
+                     interval_s=interval, options={"type": type_}, enabled=True))
+    say(st, f"added {key}", {"key": key})
+
+
+@app.command("list")
+def list_sources(ctx: typer.Context) -> None:
+    """List sources with their switch, interval and last success.
+
+    Example: tsur --json sources list
+    """
+    st = state(ctx)
+    with st.sessions() as s:
+        rows = [queries.row_dict(r, "lease_owner", "lease_until", "options")
+                for r in s.scalars(sa.select(Source).order_by(Source.key))]
+    print_rows(st, rows, {"key": "Key", "kind": "Kind", "enabled": "On", "interval_s": "Every s",
+                          "home_municipality": "Home", "last_success_at": "Last success",
+                          "disabled_reason": "Disabled because"}, title="Sources", widths={"disabled_reason": 40},
+               empty="no sources: add one with `tsur sources add` or a sources file")
+
+
+def _switch(ctx: typer.Context, key: str, on: bool, reason: str | None) -> None:
+    st = state(ctx)
+    with st.sessions.begin() as s:
+        row = _get(s, key)
+        row.enabled = on
+        row.disabled_reason = None if on else f"{reason} ({st.actor})"
+        if on:
+            row.consecutive_errors = 0
+    say(st, f"{'enabled' if on else 'disabled'} {key}", {"key": key, "enabled": on})
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, key: str = typer.Argument(..., help="Source key, e.g. vk:wall:-123.")) -> None:
+    """Switch a source on (and forget its error streak).
+
+    Example: tsur sources enable tg:channel:crimea_news
+    """
+    _switch(ctx, key, True, None)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, key: str = typer.Argument(..., help="Source key, e.g. vk:wall:-123."),
+            reason: str = typer.Option(..., "--reason", "-r", help="Why it is switched off.")) -> None:
+    """Switch a source off; the daemon stops polling it.
+
+    Example: tsur sources disable vk:wall:-123 --reason "group closed"
+    """
+    _switch(ctx, key, False, reason)
+
+
+@app.command("health")
+def health(ctx: typer.Context,
+           silent_factor: float = typer.Option(3.0, "--silent-factor",
+                                               help="Flag sources with no success for this many intervals.")) -> None:
+    """Source health: last success, lags, error streak, last error, rate-limit waits, items in 24 h, silence.
+
+    Example: tsur sources health --silent-factor 5
+    """
+    st = state(ctx)
+    with st.sessions() as s:
+        rows = queries.source_health(s, now=utcnow(), silent_factor=silent_factor)
+    if not st.json:
+        for r in rows:
+            r["since_success"] = human_seconds(r["since_success_s"])
+            r["content_lag"] = human_seconds(r["content_lag_s"])
+            r["flag"] = "SILENT" if r["silent"] else ("off" if not r["enabled"] else "")
+    print_rows(st, rows, {"key": "Key", "flag": "Flag", "since_success": "Since success",
+                          "content_lag": "Newest item", "consecutive_errors": "Errors", "last_error": "Last error",
+                          "items_24h": "Items 24h", "requests_24h": "Requests 24h", "waits_24h_s": "Waits 24h s"},
+               title="Source health", widths={"last_error": 40}, empty="no sources")

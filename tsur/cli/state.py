@@ -1,0 +1,75 @@
+"""What every command shares: settings, the database (upgraded on first use), the actor, output mode."""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from tsur.settings import Settings, load_settings
+
+
+def default_actor() -> str:
+    """$TSUR_ACTOR, else the OS user."""
+    try:
+        return os.environ.get("TSUR_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class State:
+    """Global options and lazily opened resources; `--help` never touches the database."""
+
+    config: Path | None = None
+    database_url: str | None = None
+    actor: str = field(default_factory=default_actor)
+    json: bool = False
+    console: Console = field(default_factory=Console)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config, database_url=self.database_url)
+
+    @cached_property
+    def engine(self):
+        from storage.db import make_engine, upgrade
+
+        engine = make_engine(self.settings.db_url)
+        upgrade(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from storage.db import make_sessionmaker
+
+        return make_sessionmaker(self.engine)
+
+    @cached_property
+    def policy(self):
+        from routing.policy import load_policy
+
+        return load_policy(self.settings.config_dir)
+
+    @cached_property
+    def pipeline(self):
+        from tsur.pipeline import Pipeline
+
+        self.engine  # noqa: B018 - schema upgraded once, through our engine
+        return Pipeline(self.settings, migrate=False)
+
+    def close(self) -> None:
+        for name in ("pipeline", "engine"):
+            obj = self.__dict__.pop(name, None)
+            if obj is not None:
+                (obj.close if name == "pipeline" else obj.dispose)()
+
+
+def state(ctx: typer.Context) -> State:
+    """The State of the running command."""
+    return ctx.find_root().obj

@@ -1,0 +1,222 @@
+"""Labelled data in and out with pandas: export labels (ops corrections, imports) to CSV/Parquet; import an
+«Инцидент Менеджмент» export (CSV/XLSX) with validation that names every bad row.
+
+Example:
+    export_labels(session, Path("labels.parquet"))
+    result = import_labels(session, Path("im.xlsx"), load_vocab(config_dir), actor="anna")
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.tables import Item, Label, utcnow
+
+FIELDS = ("is_complaint", "topic_group", "topic", "municipality", "settlement", "importance", "agency")
+IM_COLUMNS = {"Текст": "text", "Группа тем": "topic_group", "Тема": "topic", "Муниципалитет": "municipality",
+              "Населённый пункт": "settlement", "Населенный пункт": "settlement", "Исполнитель": "agency",
+              "Жалоба": "is_complaint", "Важность": "importance"}
+_CITY_PREFIX = re.compile(r"^(городской округ|г\.?\s*о\.?|го|г\.|город)\s+", re.IGNORECASE)
+
+
+def norm(value: object) -> str:
+    """Comparable form of a name: no ★, single spaces, ё → е, case-folded."""
+    return " ".join(str(value).replace("★", "").replace("ё", "е").replace("Ё", "Е").split()).casefold()
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Known values: topic groups, topics (→ group), municipalities (with short forms), agencies."""
+
+    groups: dict[str, str]
+    topics: dict[str, tuple[str, str]]
+    municipalities: dict[str, str]
+    agencies: dict[str, str] = field(default_factory=dict)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def municipality_forms(name: str) -> set[str]:
+    """Names an export may use for a municipality: «городской округ Ялта» → also «Ялта», «г. Ялта», «го Ялта»."""
+    forms = {norm(name)}
+    short = _CITY_PREFIX.sub("", name).strip()
+    if short != name:
+        forms |= {norm(short), norm(f"г. {short}"), norm(f"г.о. {short}"), norm(f"го {short}")}
+    return forms
+
+
+def load_vocab(config_dir: Path) -> Vocab:
+    """The vocabulary from config/: topic groups, routing topics, municipalities (routing + region), agencies."""
+    groups = {norm(r["group"]): r["group"] for r in _rows(config_dir / "topics" / "groups.csv")}
+    topics = {norm(r["topic"]): (r["topic"], r["topic_group"]) for r in _rows(config_dir / "routing_topics.csv")}
+    names = [r["municipality"] for r in _rows(config_dir / "routing_municipalities.csv")]
+    for places in sorted((config_dir / "regions").glob("*/places.csv")):
+        names += [r["name"] for r in _rows(places) if r.get("kind") == "municipality"]
+    municipalities = {form: name for name in names for form in municipality_forms(name)}
+    agencies: dict[str, str] = {}
+    for r in _rows(config_dir / "agencies.csv"):
+        agencies.update({norm(n): r["name"] for n in (r["name"], r.get("short_name")) if n})
+    return Vocab(groups, topics, municipalities, agencies)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV, XLSX or Parquet file as strings, with ИМ column names mapped to ours."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    if suffix == ".csv":
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    elif suffix in (".xlsx", ".xls"):
+        df = pd.read_excel(path, dtype=str).fillna("")
+    elif suffix == ".parquet":
+        df = pd.read_parquet(path).astype("string").fillna("")
+    else:
+        raise ValueError(f"{path}: unknown format {suffix!r}: use .csv, .xlsx or .parquet")
+    df = df.rename(columns=lambda c: IM_COLUMNS.get(str(c).strip(), str(c).strip()))
+    if "text" not in df.columns:
+        raise ValueError(f"{path}: no «Текст» (text) column; columns are: {', '.join(map(str, df.columns))}")
+    return df
+
+
+def _check(row: dict, vocab: Vocab) -> tuple[dict[str, str], list[str]]:
+    """One row's canonical values and its problems ("column: problem")."""
+    out, problems = {}, []
+    if _blank(row.get("text")):
+        problems.append("text: empty")
+    else:
+        out["text"] = str(row["text"]).strip()
+    group, topic = row.get("topic_group"), row.get("topic")
+    if not _blank(group):
+        out["topic_group"] = vocab.groups.get(norm(group))
+        if out["topic_group"] is None:
+            problems.append(f"topic_group: unknown topic group {str(group).strip()!r}")
+    if not _blank(topic):
+        known = vocab.topics.get(norm(topic))
+        if known is None:
+            problems.append(f"topic: unknown topic {str(topic).strip()!r}")
+        else:
+            out["topic"] = known[0]
+            if out.get("topic_group") and known[1] != out["topic_group"]:
+                problems.append(f"topic: {known[0]!r} belongs to group {known[1]!r}, not {out['topic_group']!r}")
+            out.setdefault("topic_group", known[1])
+    place = row.get("municipality")
+    if not _blank(place):
+        out["municipality"] = vocab.municipalities.get(norm(place))
+        if out["municipality"] is None:
+            problems.append(f"municipality: unknown municipality {str(place).strip()!r}")
+    for name in ("settlement", "agency"):
+        if not _blank(row.get(name)):
+            value = str(row[name]).strip()
+            out[name] = vocab.agencies.get(norm(value), value) if name == "agency" else value
+    if not _blank(row.get("is_complaint")):
+        flag = {"1": "1", "0": "0", "true": "1", "false": "0", "да": "1", "нет": "0"}.get(norm(row["is_complaint"]))
+        if flag is None:
+            problems.append(f"is_complaint: expected 1/0 or да/нет, not {row['is_complaint']!r}")
+        out["is_complaint"] = flag
+    if not _blank(row.get("importance")):
+        if norm(row["importance"]) not in ("normal", "high"):
+            problems.append(f"importance: expected normal or high, not {row['importance']!r}")
+        out["importance"] = norm(row["importance"])
+    if not problems and not (set(out) & set(FIELDS)):
+        problems.append("row: no label (need «Группа тем», «Тема», «Муниципалитет» or «Исполнитель»)")
+    return {k: v for k, v in out.items() if v is not None}, problems
+
+
+def validate(df: pd.DataFrame, vocab: Vocab) -> tuple[list[dict[str, str]], list[str]]:
+    """Good rows (canonical values) and bad rows as "row N: column: problem" (N = file row, header is 1)."""
+    good, bad = [], []
+    for n, row in enumerate(df.to_dict("records"), start=2):
+        values, problems = _check(row, vocab)
+        if problems:
+            bad += [f"row {n}: {p}" for p in problems]
+        else:
+            good.append(values)
+    return good, bad
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Rows imported, label rows written and the problems of bad rows."""
+
+    rows: int
+    labels: int
+    bad: list[str]
+
+
+def import_labels(session: Session, path: Path, vocab: Vocab, *, actor: str, skip_bad: bool = False,
+                  now: datetime | None = None) -> ImportResult:
+    """Import a labelled file; any bad row imports nothing unless `skip_bad` (then the good ones go in)."""
+    good, bad = validate(read_table(path), vocab)
+    if bad and not skip_bad:
+        return ImportResult(0, 0, bad)
+    now, n = now or utcnow(), 0
+    for row in good:
+        for name in FIELDS:
+            if name in row:
+                session.add(Label(item_pk=None, field=name, value=row[name], previous=None, actor=actor,
+                                  reason=f"import {path.name}", origin="import", text=row["text"], created_at=now))
+                n += 1
+    session.flush()
+    return ImportResult(len(good), n, bad)
+
+
+def labels_frame(session: Session, origin: str | None = None) -> pd.DataFrame:
+    """Every label as a row (oldest first) with its item's text, source and link."""
+    stmt = (sa.select(Label.id, Label.item_pk, Label.field, Label.value, Label.previous, Label.actor, Label.reason,
+                      Label.origin, Label.created_at, sa.func.coalesce(Item.text, Label.text).label("text"),
+                      Item.source, Item.url)
+            .join(Item, Item.id == Label.item_pk, isouter=True).order_by(Label.id))
+    if origin:
+        stmt = stmt.where(Label.origin == origin)
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    columns = ["id", "item_pk", "field", "value", "previous", "actor", "reason", "origin", "created_at", "text",
+               "source", "url"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def training_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per labelled item (or imported text): the latest value of each field wins."""
+    if long.empty:
+        return pd.DataFrame(columns=["item_pk", "text", *FIELDS, "origin", "labelled_at"])
+    df = long.assign(key=long["item_pk"].map(lambda v: f"item:{int(v)}" if pd.notna(v) else None))
+    df["key"] = df["key"].fillna("text:" + df["text"].fillna(""))
+    latest = df.sort_values("id").groupby(["key", "field"], sort=False).tail(1)
+    wide = latest.pivot(index="key", columns="field", values="value")
+    meta = df.sort_values("id").groupby("key").agg(item_pk=("item_pk", "last"), text=("text", "last"),
+                                                   origin=("origin", "last"), labelled_at=("created_at", "max"))
+    out = meta.join(wide).reset_index(drop=True)
+    for name in FIELDS:
+        if name not in out.columns:
+            out[name] = None
+    out["is_complaint"] = pd.to_numeric(out["is_complaint"], errors="coerce").astype("Int64")
+    out["item_pk"] = pd.to_numeric(out["item_pk"], errors="coerce").astype("Int64")
+    return out[["item_pk", "text", *FIELDS, "origin", "labelled_at"]]
+
+
+def export_labels(session: Session, path: Path, *, long: bool = False, origin: str | None = None) -> int:
+    """Write labels to .csv or .parquet: one row per item (default) or one per label (`long`); returns rows."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"{path}: unknown format {suffix!r}: use .csv or .parquet")
+    frame = labels_frame(session, origin)
+    frame = frame if long else training_frame(frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return len(frame)
