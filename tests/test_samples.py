@@ -17,6 +17,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from collectors.adapters import adapt_record
+from collectors.base import SourceConfig
 from collectors.sources_file import load_sources
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -165,9 +166,7 @@ def test_every_record_adapts_to_a_distinct_raw_item(records):
     assert sum(i.kind == "comment" for i in items) == sum("post_id" in r["payload"] for r in records)
 
 
-def _as_source(replay, key: str):
-    from collectors.base import SourceConfig
-
+def _as_source(replay: SourceConfig, key: str) -> SourceConfig:
     return SourceConfig(key=key, platform=key.split(":")[0], handle=key.split(":", 2)[-1], kind=replay.kind)
 
 
