@@ -1,0 +1,234 @@
+"""Outbox delivery: signed webhook to a loopback server, e-mail to a local SMTP server, retries, crash safety."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from routing.delivery import deliver_pending
+from routing.policy import load_policy
+from routing.stage import route_items
+from storage.tables import Outbox, Ticket, TicketEvent
+from tests.conftest import ROOT
+from tests.routing.conftest import NOW, add_pair, channel_toml, config_copy
+
+KERCH_ADMIN = "Администрация городского округа Керчь Республики Крым"
+SECRET = "test-shared-secret-42"
+
+
+class Hook:
+    """A loopback webhook receiver: records requests, answers from a script of status codes."""
+
+    def __init__(self, statuses=(), block_first=False):
+        self.requests, self.statuses = [], list(statuses)
+        self.received, self.release, self.block_first = threading.Event(), threading.Event(), block_first
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.requests.append((dict(self.headers), body))
+                hook.received.set()
+                if hook.block_first and len(hook.requests) == 1:
+                    hook.release.wait(30)
+                status = hook.statuses.pop(0) if hook.statuses else 200
+                try:
+                    self.send_response(status)
+                    self.end_headers()
+                except OSError:
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Mailbox:
+    """aiosmtpd handler keeping the received messages."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def hook():
+    h = Hook()
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    box = Mailbox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("TSUR_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("TSUR_SMTP_FROM", "cur@example.org")
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def secret(monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", SECRET)
+
+
+def policy_for(tmp_path, **channel):
+    return load_policy(config_copy(tmp_path / "cfg", channel_toml(KERCH_ADMIN, **channel)))
+
+
+def new_ticket(sessions, policy, text="Нет воды на улице Ленина в Керчи"):
+    with sessions() as s, s.begin():
+        [decision] = route_items(s, [add_pair(s, text)], now=NOW, policy=policy)
+    return decision.ticket_id
+
+
+def outbox(sessions):
+    with sessions() as s:
+        return s.execute(sa.select(Outbox.channel, Outbox.status, Outbox.attempts, Outbox.key)
+                         .order_by(Outbox.id)).all()
+
+
+def test_webhook_is_signed_and_ticket_becomes_sent(sessions, policy, hook, smtp, tmp_path, caplog):
+    pol = policy_for(tmp_path, webhook=hook.url, email="kerch@example.org")
+    ticket_id = new_ticket(sessions, pol)
+    caplog.set_level("DEBUG")
+    assert deliver_pending(sessions, NOW, pol) == {"claimed": 2, "sent": 2, "retry": 0, "failed": 0}
+    [(headers, body)] = hook.requests
+    expected = "sha256=" + hmac.new(SECRET.encode(), headers["X-Tsur-Timestamp"].encode() + b"." + body,
+                                    hashlib.sha256).hexdigest()
+    assert headers["X-Tsur-Signature"] == expected
+    assert headers["Idempotency-Key"] == f"ticket:{ticket_id}:created:webhook"
+    payload = json.loads(body)
+    assert payload["ticket"]["agency"] == KERCH_ADMIN and payload["items"][0]["text"].startswith("Нет воды")
+    [(rcpt, message)] = smtp.messages
+    assert rcpt == ["kerch@example.org"] and message["X-Idempotency-Key"] == f"ticket:{ticket_id}:created:email"
+    assert "Нет воды" in message.get_payload(decode=True).decode()
+    assert [r[:3] for r in outbox(sessions)] == [("webhook", "sent", 1), ("email", "sent", 1)]
+    with sessions() as s:
+        assert s.get(Ticket, ticket_id).status == "sent"
+        assert s.scalar(sa.select(sa.func.count()).select_from(TicketEvent).where(TicketEvent.new_value == "sent")) == 1
+    assert SECRET not in caplog.text
+    assert deliver_pending(sessions, NOW + timedelta(hours=1), pol)["claimed"] == 0  # nothing is sent twice
+
+
+def test_retries_back_off_exponentially(sessions, tmp_path):
+    hook = Hook(statuses=[503, 500])
+    try:
+        pol = policy_for(tmp_path, webhook=hook.url)
+        new_ticket(sessions, pol)
+        assert deliver_pending(sessions, NOW, pol)["retry"] == 1
+        assert deliver_pending(sessions, NOW + timedelta(seconds=29), pol)["claimed"] == 0
+        assert deliver_pending(sessions, NOW + timedelta(seconds=30), pol)["retry"] == 1
+        assert deliver_pending(sessions, NOW + timedelta(seconds=89), pol)["claimed"] == 0  # 30 + 60 s
+        assert deliver_pending(sessions, NOW + timedelta(seconds=90), pol)["sent"] == 1
+        assert [r[:3] for r in outbox(sessions)] == [("webhook", "sent", 3)]
+        assert len({h["Idempotency-Key"] for h, _ in hook.requests}) == 1
+    finally:
+        hook.close()
+
+
+def test_client_error_fails_permanently_and_is_recorded(sessions, tmp_path):
+    hook = Hook(statuses=[400])
+    try:
+        pol = policy_for(tmp_path, webhook=hook.url)
+        ticket_id = new_ticket(sessions, pol)
+        assert deliver_pending(sessions, NOW, pol)["failed"] == 1
+        with sessions() as s:
+            row = s.scalar(sa.select(Outbox))
+            assert (row.status, row.last_error) == ("failed", f"webhook 127.0.0.1:{hook.url.split(':')[2][:-5]}: HTTP 400")
+            assert s.get(Ticket, ticket_id).status == "new"  # still visible, not lost
+    finally:
+        hook.close()
+
+
+def test_missing_secret_keeps_message_pending(sessions, tmp_path, hook, monkeypatch):
+    monkeypatch.delenv("TSUR_WEBHOOK_SECRET")
+    pol = policy_for(tmp_path, webhook=hook.url)
+    new_ticket(sessions, pol)
+    assert deliver_pending(sessions, NOW, pol)["retry"] == 1
+    with sessions() as s:
+        assert "TSUR_WEBHOOK_SECRET is not set" in s.scalar(sa.select(Outbox.last_error))
+    assert hook.requests == []
+
+
+def test_agency_without_channel_sends_nothing(sessions, policy):
+    ticket_id = new_ticket(sessions, policy)
+    assert deliver_pending(sessions, NOW, policy) == {"claimed": 0, "sent": 0, "retry": 0, "failed": 0}
+    with sessions() as s:
+        assert s.get(Ticket, ticket_id).status == "new"
+
+
+def test_attached_items_are_delivered_too(sessions, hook, tmp_path):
+    pol = policy_for(tmp_path, webhook=hook.url)
+    first = new_ticket(sessions, pol)
+    second = new_ticket(sessions, pol, "На улице Ленина в Керчи нет воды, когда дадут?")
+    assert first == second
+    assert deliver_pending(sessions, NOW, pol)["sent"] == 2
+    assert [json.loads(b)["kind"] for _, b in hook.requests] == ["ticket.created", "ticket.item_added"]
+
+
+CRASHING_SENDER = """
+import sys
+from datetime import datetime
+from pathlib import Path
+from routing.delivery import deliver_pending
+from routing.policy import load_policy
+from storage.db import make_engine, make_sessionmaker
+deliver_pending(make_sessionmaker(make_engine(sys.argv[1])), datetime.fromisoformat(sys.argv[2]),
+                load_policy(Path(sys.argv[3])))
+"""
+
+
+def test_crash_between_send_and_commit_resends_with_same_key(sessions, db_url, tmp_path):
+    hook = Hook(block_first=True)
+    try:
+        config = config_copy(tmp_path / "cfg", channel_toml(KERCH_ADMIN, webhook=hook.url))
+        pol = load_policy(config)
+        ticket_id = new_ticket(sessions, pol)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-c", CRASHING_SENDER, db_url, NOW.isoformat(), str(config)],
+                                env=env, cwd=ROOT)
+        assert hook.received.wait(60), "the sender never posted"
+        proc.send_signal(signal.SIGKILL)  # the POST arrived; the process dies before marking the row sent
+        proc.wait(30)
+        hook.release.set()
+        assert [r[:3] for r in outbox(sessions)] == [("webhook", "pending", 1)]
+        assert deliver_pending(sessions, NOW, pol)["claimed"] == 0  # the lease still holds
+        later = NOW + timedelta(seconds=pol.delivery.lease_s)
+        assert deliver_pending(sessions, later, pol)["sent"] == 1
+        keys = [h["Idempotency-Key"] for h, _ in hook.requests]
+        assert keys == [f"ticket:{ticket_id}:created:webhook"] * 2
+        assert [r[:3] for r in outbox(sessions)] == [("webhook", "sent", 2)]
+        with sessions() as s:
+            assert s.get(Ticket, ticket_id).status == "sent"
+    finally:
+        hook.close()
