@@ -157,7 +157,8 @@ def test_ids_are_unique_per_source(records):
 
 def test_every_record_adapts_to_a_distinct_raw_item(records):
     configs = {src.key: src for src in load_sources(SAMPLES / "sources.toml")}
-    assert list(configs) == ["replay:samples/demo.jsonl"]
+    assert [k for k, c in configs.items() if c.enabled] == ["replay:samples/demo.jsonl"]
+    assert {r["source"] for r in records} == {k for k, c in configs.items() if not c.enabled}
     replay = configs["replay:samples/demo.jsonl"]
     items = [adapt_record(r["type"], r["payload"], _as_source(replay, r["source"]), _pseudonymize)
              for r in records]
