@@ -1,0 +1,161 @@
+"""Official websites: RSS/Atom feeds (feedparser) and HTML news lists, politely and conditionally fetched.
+
+Cursor: {"fingerprint": sha256 of the body, "etag", "last_modified", "newest": ISO time of the newest entry}.
+A 304 or an unchanged fingerprint yields an empty page; otherwise every entry on the page is yielded
+(upserts make the ones already stored harmless, and catch edited ones).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import feedparser
+import requests
+
+from collectors.adapters import adapt_many
+from collectors.base import SourceConfig
+from collectors.errors import Fatal, NotConfigured, Retriable
+from collectors.ratelimit import Backoff, Clock, retry, shared_limiter
+from collectors.web_html import parse_news_list
+from tsur.records import Page
+from tsur.settings import Settings
+
+FATAL_STATUS = {401, 403, 404, 410}
+
+
+class _Transient(Exception):
+    """A 5xx/429 answer worth another try."""
+
+    def __init__(self, status: int, retry_after: float):
+        super().__init__(status)
+        self.status, self.retry_after = status, retry_after
+
+
+def feed_entries(body: bytes) -> list[dict]:
+    """web_entry payloads of an RSS/Atom document."""
+    parsed = feedparser.parse(body)
+    entries = []
+    for e in parsed.entries:
+        stamp = e.get("published_parsed") or e.get("updated_parsed")
+        content = (e.get("content") or [{}])[0].get("value")
+        entries.append({
+            "id": e.get("id") or e.get("link"), "url": e.get("link"), "title": e.get("title", ""),
+            "summary": content or e.get("summary", ""),
+            "published": datetime(*stamp[:6], tzinfo=timezone.utc).isoformat() if stamp else None,
+        })
+    return entries
+
+
+def looks_like_feed(response: requests.Response) -> bool:
+    """RSS/Atom by content type or by the first tag of the body."""
+    kind = response.headers.get("Content-Type", "")
+    head = response.content[:500].lstrip().lower()
+    return any(t in kind for t in ("rss", "atom", "xml")) or head.startswith((b"<?xml", b"<rss", b"<feed"))
+
+
+@dataclass
+class WebCollector:
+    """One feed or news-list URL."""
+
+    source: SourceConfig
+    pseudonymize: Callable
+    session: requests.Session = field(default_factory=requests.Session)
+    timeout: float = 20.0
+    min_interval_s: float = 2.0
+    clock: Clock = field(default_factory=Clock)
+    now: Callable[[], float] = time.time
+    backoff: Backoff = field(default_factory=lambda: Backoff(attempts=3, base_s=2.0))
+
+    @property
+    def url(self) -> str:
+        return self.source.handle
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """One conditional GET -> one page."""
+        state = dict(cursor or {})
+        stats = {"requests": 0, "waits": 0.0}
+        response = self._get(state, stats)
+        if response.status_code == 304:
+            yield Page((), state or None, requests=stats["requests"], waits=stats["waits"])
+            return
+        fingerprint = hashlib.sha256(response.content).hexdigest()
+        new_state = {**state, "fingerprint": fingerprint, "etag": response.headers.get("ETag"),
+                     "last_modified": response.headers.get("Last-Modified")}
+        if fingerprint == state.get("fingerprint"):
+            yield Page((), new_state, requests=stats["requests"], waits=stats["waits"])
+            return
+        entries = self._entries(response)
+        fetched = datetime.fromtimestamp(self.now(), tz=timezone.utc).isoformat()
+        records = [("web_entry", e if e.get("published") else {**e, "fetched": fetched}) for e in entries]
+        items, bad = adapt_many(records, self.source, self.pseudonymize)
+        newest = max([state.get("newest") or "", *(i.published_at.isoformat() for i in items)])
+        new_state["newest"] = newest or None
+        yield Page(items, new_state, bad, requests=stats["requests"], waits=stats["waits"])
+
+    def _entries(self, response: requests.Response) -> list[dict]:
+        fmt = self.source.options.get("format") or ("rss" if looks_like_feed(response) else "html")
+        if fmt == "html":
+            return parse_news_list(response.content, response.url or self.url, self.source.options)
+        return feed_entries(response.content)
+
+    def _get(self, state: dict, stats: dict) -> requests.Response:
+        headers = {k: v for k, v in (("If-None-Match", state.get("etag")),
+                                     ("If-Modified-Since", state.get("last_modified"))) if v}
+        limiter = shared_limiter(f"web:{urlsplit(self.url).netloc}", 1.0 / max(self.min_interval_s, 1e-6),
+                                 self.clock)
+
+        def once() -> requests.Response:
+            stats["waits"] += limiter.wait()
+            stats["requests"] += 1
+            response = self.session.get(self.url, headers=headers, timeout=self.timeout)
+            if response.status_code >= 500 or response.status_code == 429:
+                raise _Transient(response.status_code, _retry_after(response))
+            return response
+
+        def on_wait(seconds: float) -> None:
+            stats["waits"] += seconds
+
+        try:
+            response = retry(once, is_transient=_transient_hint, backoff=self.backoff, clock=self.clock,
+                             on_wait=on_wait)
+        except _Transient as exc:
+            raise Retriable(f"{self.source.key}: HTTP {exc.status}", code=f"http_{exc.status}",
+                            retry_after=exc.retry_after or None) from None
+        except requests.RequestException as exc:
+            raise Retriable(f"{self.source.key}: request failed ({type(exc).__name__})", code="network") from None
+        if response.status_code in FATAL_STATUS:
+            raise Fatal(f"{self.source.key}: HTTP {response.status_code}; check the URL", code=response.status_code)
+        if response.status_code >= 400:
+            raise Retriable(f"{self.source.key}: HTTP {response.status_code}", code=response.status_code)
+        return response
+
+
+def _retry_after(response: requests.Response) -> float:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else 0.0
+
+
+def _transient_hint(exc: Exception) -> float | None:
+    if isinstance(exc, _Transient):
+        return exc.retry_after
+    if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+        return 0.0
+    return None
+
+
+def build(config: SourceConfig, settings: Settings, pseudonymize, *, clock: Clock | None = None,
+          now: Callable[[], float] = time.time) -> WebCollector:
+    """The collector for a web source (handle = the feed or list URL)."""
+    if not config.handle.startswith(("http://", "https://")):
+        raise NotConfigured(f"{config.key}: handle must be an http(s) URL")
+    if config.options.get("format") == "html" and not config.options.get("item"):
+        raise NotConfigured(f"{config.key}: an HTML list needs options.item (a CSS selector for one entry)")
+    session = requests.Session()
+    session.headers["User-Agent"] = settings.http_user_agent
+    return WebCollector(config, pseudonymize, session=session, timeout=settings.http_timeout_s,
+                        min_interval_s=settings.web_min_interval_s, clock=clock or Clock(), now=now)

@@ -1,0 +1,73 @@
+"""A loopback site serving fixture files with ETag/Last-Modified, 304s and scripted failures."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeSite:
+    """path -> (body, content type); `fail(path, 500, …)` scripts the next answers."""
+
+    def __init__(self):
+        self.pages: dict[str, tuple[bytes, str]] = {}
+        self.failures: dict[str, deque] = defaultdict(deque)
+        self.log: list[tuple[str, dict]] = []
+        self.last_modified = "Sun, 23 Nov 2025 09:00:00 GMT"
+        self.use_etag = True
+
+    def put(self, path: str, body: bytes | str, content_type: str) -> None:
+        self.pages[path] = (body.encode() if isinstance(body, str) else body, content_type)
+
+    def fail(self, path: str, *statuses: int) -> None:
+        self.failures[path].extend(statuses)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server API
+        site: FakeSite = self.server.site
+        site.log.append((self.path, dict(self.headers)))
+        if site.failures[self.path]:
+            return self._send(site.failures[self.path].popleft(), b"error", "text/plain", {})
+        if self.path not in site.pages:
+            return self._send(404, b"not found", "text/plain", {})
+        body, kind = site.pages[self.path]
+        etag = '"' + hashlib.md5(body).hexdigest() + '"'
+        headers = {"ETag": etag} if site.use_etag else {}
+        headers["Last-Modified"] = site.last_modified
+        if site.use_etag and self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", kind, headers)
+        if not site.use_etag and self.headers.get("If-Modified-Since") == site.last_modified:
+            return self._send(304, b"", kind, headers)
+        self._send(200, body, kind, headers)
+
+    def _send(self, status: int, body: bytes, kind: str, headers: dict) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status != 304:
+            self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class SiteServer:
+    """Serve a FakeSite on 127.0.0.1. Example: with SiteServer(site) as base: get(base + "/feed.xml")."""
+
+    def __init__(self, site: FakeSite):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.site = site
+        self.httpd.daemon_threads = True
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
