@@ -33,7 +33,8 @@ def add(ctx: typer.Context,
         interval: int = typer.Option(600, "--interval", min=10, help="Seconds between polls.")) -> None:
     """Add a source to the database (the sources file can add them too; ops' switches are kept).
 
-    Example: tsur sources add vk_wall -12345678 --kind госпаблик --home-municipality "городской округ Ялта"
+    Negative VK owner ids go after `--`.
+    Example: tsur sources add --kind госпаблик --home-municipality "городской округ Ялта" vk_wall -- -12345678
     """
     st = state(ctx)
     if type_ not in TYPES:

@@ -1,0 +1,53 @@
+"""Sources: add, list, enable/disable, health from the sources, runs and items tables."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from storage.tables import Run, Source, utcnow
+from tests.cli.conftest import Cli, seed
+
+
+def test_add_list_switch(lite):
+    url, _ = lite
+    cli = Cli(url)
+    cli("sources", "add", "--kind", "госпаблик", "--home-municipality", "городской округ Ялта", "vk_wall", "--", "-123")
+    assert [s["key"] for s in cli.json("sources", "list")] == ["vk:wall:-123"]
+    again = cli("sources", "add", "vk_wall", "--", "-123", ok=False)
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert "unknown municipality" in cli("sources", "add", "tg_channel", "x", "--home-municipality", "Марс",
+                                         ok=False).stderr
+    assert "unknown source type" in cli("sources", "add", "ok_group", "x", ok=False).stderr
+    cli("sources", "disable", "vk:wall:-123", "--reason", "group closed")
+    listed = cli.json("sources", "list")[0]
+    assert (listed["enabled"], listed["disabled_reason"]) == (False, "group closed (tester)")
+    cli("sources", "enable", "vk:wall:-123")
+    assert cli.json("sources", "list")[0]["enabled"] is True
+    assert cli("sources", "enable", "vk:wall:-999", ok=False).stderr.startswith("error: unknown source")
+
+
+def test_health(lite):
+    url, sessions = lite
+    cli = Cli(url)
+    now = utcnow()
+    seed(sessions, "свежий пост", source="vk:wall:-1", published_at=now - timedelta(minutes=30))
+    seed(sessions, "старый пост", source="tg:channel:old", published_at=now - timedelta(days=2))
+    with sessions.begin() as s:
+        fresh = s.scalar(sa.select(Source).where(Source.key == "vk:wall:-1"))
+        fresh.last_success_at, fresh.interval_s = now - timedelta(minutes=5), 600
+        old = s.scalar(sa.select(Source).where(Source.key == "tg:channel:old"))
+        old.last_success_at, old.interval_s = now - timedelta(hours=2), 600
+        old.consecutive_errors, old.last_error = 4, "Retriable: FloodWait 120"
+        for waits in (1.5, 2.0):
+            s.add(Run(run_id="r", stage="collect", source="vk:wall:-1", status="ok",
+                      counts={"requests": 3, "waits": waits}, started_at=now - timedelta(hours=1)))
+    health = {h["key"]: h for h in cli.json("sources", "health")}
+    vk, tg = health["vk:wall:-1"], health["tg:channel:old"]
+    assert (vk["silent"], vk["requests_24h"], vk["waits_24h_s"], vk["polls_24h"], vk["items_24h"]) == \
+        (False, 6, 3.5, 2, 1)
+    assert 1700 < vk["content_lag_s"] < 1900 and 250 < vk["since_success_s"] < 400
+    assert (tg["silent"], tg["consecutive_errors"], tg["last_error"]) == (True, 4, "Retriable: FloodWait 120")
+    assert not {h["key"]: h for h in cli.json("sources", "health", "--silent-factor", "20")}["tg:channel:old"]["silent"]
+    table = cli("sources", "health").stdout
+    assert "SILENT" in table and "FloodWait" in table
