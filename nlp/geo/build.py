@@ -16,7 +16,7 @@ from pathlib import Path
 import pymorphy3
 
 from nlp.geo.errors import GazetteerError
-from nlp.geo.forms import key_of, name_keys, needs_cue, word_tokens
+from nlp.geo.forms import is_known_word, key_of, name_keys, needs_cue, word_tokens
 
 MUNICIPALITY_COLUMNS = ("name", "type")
 SETTLEMENT_COLUMNS = ("name", "type", "municipality")
@@ -145,11 +145,19 @@ def place_names(places: list[Place], source: Path) -> dict[tuple[str, int], tupl
         for written, via in own_names(place, alts, settlement_names):
             base = NAME_CONFIDENCE[place.kind] + (0.05 if len(word_tokens(written)) > 1 else 0.0)
             checked = place.kind == "settlement" and place.type != "г."  # «район», «округ» are cues
-            cue_all = needs_cue(key_of(word_tokens(written))) if checked else 0
+            nominative = key_of(word_tokens(written))
+            cue_all = needs_cue(nominative) if checked else 0
             for key in sorted(name_keys(written)):
-                cue = max(cue_all, needs_cue(key)) if checked else 0
+                cue = max(cue_all, needs_cue(key), derived_cue(key, nominative)) if checked else 0
                 names.setdefault((key, place.id), (via, cue, round(min(base, 0.95), 2)))
     return names
+
+
+def derived_cue(key: str, nominative: str) -> int:
+    """Cue level 2 for a case form's key that is another dictionary word («в Кирове» -> 'киров')."""
+    if key == nominative:
+        return 0
+    return 2 if all(is_known_word(p) for p in key.split()) else 0
 
 
 def find_target(places: list[Place], municipality: str, settlement: str) -> Place | None:

@@ -54,28 +54,45 @@ def declensions(word: str) -> list[str]:
     return forms
 
 
+def adjective_forms(word: str) -> list[str]:
+    """Every gender, number and case form of a one-word adjective ('судакский' -> 'судакская', …)."""
+    parses = [p for p in get_morph().parse(word.lower()) if "ADJF" in p.tag][:1]
+    forms = []
+    for parse in parses:
+        for number in ("masc", "femn", "neut", "plur"):
+            for case in CASES:
+                inflected = parse.inflect({number, case})
+                forms += [inflected.word] if inflected is not None else []
+    return forms
+
+
 def name_keys(name: str) -> set[str]:
     """All lemma keys of a place name in any case ('Старый Крым' -> {'старый крым'})."""
     words = word_tokens(name)
     if not words:
         return set()
     columns = [declensions(w) for w in words]
-    return {key_of(list(forms)) for forms in zip(*columns)}
+    keys = {key_of(list(forms)) for forms in zip(*columns)}
+    if len(words) == 1:  # «Судакская администрация», «в Судакском районе»
+        keys |= {key_lemma(form) for form in adjective_forms(words[0])}
+    return keys
 
 
 def is_common_word(lemma_text: str) -> bool:
-    """True for a dictionary word that is not a place ('мирный', 'победа'), False for 'ялта', 'кача'."""
-    parses = get_morph().parse(lemma_text)
-    first = parses[0]
-    if not first.is_known:
-        return False
-    return not any("Geox" in p.tag for p in parses[:2])
+    """True for a dictionary word read first as no place ('мирный', 'находка'), False for 'ялта', 'кача'."""
+    first = get_morph().parse(lemma_text)[0]
+    return first.is_known and "Geox" not in first.tag
 
 
 def is_person_word(lemma_text: str) -> bool:
     """True when the lemma's first reading is a dictionary personal name ('ленин', 'никита')."""
     first = get_morph().parse(lemma_text)[0]
     return first.is_known and bool(_PERSON & set(first.tag.grammemes))
+
+
+def is_known_word(lemma_text: str) -> bool:
+    """True when pymorphy3's dictionary has the word ('киров', 'орех'), not just a guess."""
+    return get_morph().parse(lemma_text)[0].is_known
 
 
 def needs_cue(key: str) -> int:

@@ -21,9 +21,11 @@ STREET_BEFORE = frozenset({"ул", "улица", "пр", "проспект", "п
                            "шоссе", "пл", "площадь", "наб", "набережная", "проезд", "спуск", "тупик"})
 STREET_AFTER = frozenset({"улица", "ул", "проспект", "переулок", "шоссе", "бульвар", "площадь", "проезд",
                           "спуск", "трасса"})
+AREA_AFTER = frozenset({"район", "округ", "область", "край", "республика", "сельсовет"})
 SENTENCE_END = frozenset({".", "!", "?", "…", "!!", "?!", "..."})
 QUOTES = frozenset({"«", '"', "“", "„"})
 _WORD = re.compile(r"\w")
+_DASHES = re.compile(r"[-–—]")
 
 
 def lemmas_of(tokens: list[Token]) -> list[str]:
@@ -68,9 +70,10 @@ def capital_at(text: str, tokens: list[Token], i: int, stop: int) -> str:
 
 
 def is_street(lemmas: list[str], i: int, stop: int) -> bool:
-    """A street name: «ул. Киевская», «Севастопольская улица»."""
+    """A street or a foreign area: «ул. Киевская», «Севастопольская улица», «Приморского района»
+    (gazetteer districts are longer keys and match first)."""
     after = lemmas[stop] if stop < len(lemmas) else ""
-    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER
+    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or after in AREA_AFTER
 
 
 def street_after(text: str, tokens: list[Token], lemmas: list[str], stop: int) -> str | None:
@@ -95,8 +98,9 @@ def support_of(entry: Entry, cue: bool, capital: str, surface: str) -> str | Non
     """
     if cue or entry.cue == 0:
         return "sure"
-    exact = entry.cue == 1 or surface == entry.place.name.lower().replace("ё", "е")
-    if exact and capital in ("mid", "start"):
+    if entry.cue == 1 and capital in ("mid", "start"):
+        return "weak"
+    if capital == "mid" and surface == entry.place.name.lower().replace("ё", "е"):
         return "weak"
     return "tentative" if capital else None
 
@@ -130,9 +134,26 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
     return None
 
 
+def split_compounds(tokens: list[Token], gaz: Gazetteer) -> list[Token]:
+    """Split «Ялта-Симферополь», «Симферополь—Ялта» (one razdel token) unless the whole is a name."""
+    out: list[Token] = []
+    for token in tokens:
+        parts = _DASHES.split(token.text)
+        if len(parts) == 1 or (key_lemma(token.text) in gaz.longest and "-" in token.text) \
+                or not all(p[:1].isupper() and len(p) > 1 for p in parts):
+            out.append(token)
+            continue
+        start = token.start
+        for part in parts:
+            begin = token.text.index(part, start - token.start) + token.start
+            out.append(Token(part, begin, begin + len(part)))
+            start = begin + len(part)
+    return out
+
+
 def find_mentions(text: str, gaz: Gazetteer, tokens: list[Token] | None = None) -> list[Mention]:
     """All non-overlapping place mentions of a text, left to right."""
-    tokens = tokenize(text) if tokens is None else tokens
+    tokens = split_compounds(tokenize(text) if tokens is None else tokens, gaz)
     lemmas = lemmas_of(tokens)
     mentions: list[Mention] = []
     i = 0

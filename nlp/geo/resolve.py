@@ -37,6 +37,21 @@ def anchors(mentions: list[Mention]) -> dict[str, Mention]:
     return found
 
 
+def neighbours(mentions: list[Mention]) -> dict[str, Mention]:
+    """Every municipality some non-tentative mention may mean -> that mention (for loose context)."""
+    found: dict[str, Mention] = {}
+    for mention in mentions:
+        if mention.support != "tentative":
+            for name in sorted(municipalities(mention)):
+                found.setdefault(name, mention)
+    return found
+
+
+def in_context(entries: list, known: dict[str, Mention], mention: Mention) -> list:
+    """Entries whose municipality another mention names."""
+    return [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+
+
 def heaviest(entries: list) -> tuple[Place, float]:
     """The biggest place of some entries (municipalities first: Ленинский район of Crimea before
     Sevastopol's) and its confidence."""
@@ -44,12 +59,20 @@ def heaviest(entries: list) -> tuple[Place, float]:
     return best.place, max(e.confidence for e in entries if e.place == best.place)
 
 
-def choose(mention: Mention, known: dict[str, Mention], home: str | None) -> Choice | None:
-    """One place for a mention, by context, home municipality, then size; None if unsupported."""
+def choose(mention: Mention, contexts: tuple[dict, dict], home: str | None) -> Choice | None:
+    """One place for a mention, by context, home municipality, then size; None if unsupported.
+
+    Context is first a municipality another mention names without doubt, then one it may name
+    («Луговое Ленинского района»: Ленинский район of Crimea or of Sevastopol).
+    """
     entries = list(mention.entries)
     places = {e.place for e in entries}
     factor = 1.0 if mention.support == "sure" else WEAK_FACTOR
-    context = [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+    known = contexts[0]
+    context = in_context(entries, known, mention)
+    if not context:
+        known = contexts[1]
+        context = in_context(entries, known, mention)
     if mention.support == "tentative" and not context:
         return None  # «Ленино», «Мирное небо» at a sentence start: only with another place nearby
     if len(places) == 1:
@@ -114,8 +137,8 @@ def answer(mentions: list[Mention], home: str | None) -> GeoMatch:
         if home:
             return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE, "no place named; the source's home municipality")
         return GeoMatch(None, None, None, 0.0, "no place named")
-    known = anchors(mentions)
-    choices = [c for c in (choose(m, known, home) for m in mentions) if c is not None]
+    contexts = (anchors(mentions), neighbours(mentions))
+    choices = [c for c in (choose(m, contexts, home) for m in mentions) if c is not None]
     if not choices:
         return answer([], home)
     best, agrees = pick(choices)
