@@ -22,8 +22,11 @@ def locate(text: str, home_municipality: str | None = None, region: str = "crime
            tokens: list[Token] | None = None) -> GeoMatch:
     """Where `text` is about; `home_municipality` (the source's) settles ambiguous names.
 
+    No place in the text gives the home municipality with confidence 0.3 and evidence None.
     Pass `tokens` (nlp.normalize.tokenize(text)) when the caller already has them.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"locate: text must be str, got {type(text).__name__}")
     gaz = load_gazetteer(region)
     home = gaz.municipality_of(home_municipality) if home_municipality else None
     return answer(find_mentions(text, gaz, tokens), home)

@@ -1,6 +1,7 @@
 """Find gazetteer names in a text: longest lemma n-gram first, with cue, capital and street guards.
 
 Example:
+    >>> from nlp.geo.gazetteer import load_gazetteer
     >>> [m.text for m in find_mentions("Опять в Старом Крыму нет воды", load_gazetteer())]
     ['Старом Крыму']
 """

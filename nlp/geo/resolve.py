@@ -27,29 +27,34 @@ def municipalities(mention: Mention) -> set[str]:
     return {e.place.municipality for e in mention.entries}
 
 
-def anchors(mentions: list[Mention]) -> dict[str, Mention]:
-    """Municipalities that a mention names without doubt -> that mention (first one wins)."""
-    found: dict[str, Mention] = {}
+def anchors(mentions: list[Mention]) -> dict[str, list[Mention]]:
+    """Municipality -> the mentions that name it without doubt."""
+    found: dict[str, list[Mention]] = {}
     for mention in mentions:
         names = municipalities(mention)
         if len(names) == 1 and mention.support != "tentative":
-            found.setdefault(names.pop(), mention)
+            found.setdefault(names.pop(), []).append(mention)
     return found
 
 
-def neighbours(mentions: list[Mention]) -> dict[str, Mention]:
-    """Every municipality some non-tentative mention may mean -> that mention (for loose context)."""
-    found: dict[str, Mention] = {}
+def neighbours(mentions: list[Mention]) -> dict[str, list[Mention]]:
+    """Municipality -> the non-tentative mentions that may name it (loose context)."""
+    found: dict[str, list[Mention]] = {}
     for mention in mentions:
         if mention.support != "tentative":
             for name in sorted(municipalities(mention)):
-                found.setdefault(name, mention)
+                found.setdefault(name, []).append(mention)
     return found
 
 
-def in_context(entries: list, known: dict[str, Mention], mention: Mention) -> list:
+def witness(known: dict[str, list[Mention]], municipality: str, mention: Mention) -> Mention | None:
+    """Another mention naming `municipality`, if any."""
+    return next((m for m in known.get(municipality, ()) if m is not mention), None)
+
+
+def in_context(entries: list, known: dict[str, list[Mention]], mention: Mention) -> list:
     """Entries whose municipality another mention names."""
-    return [e for e in entries if e.place.municipality in known and known[e.place.municipality] is not mention]
+    return [e for e in entries if witness(known, e.place.municipality, mention)]
 
 
 def heaviest(entries: list) -> tuple[Place, float]:
@@ -68,30 +73,26 @@ def choose(mention: Mention, contexts: tuple[dict, dict], home: str | None) -> C
     entries = list(mention.entries)
     places = {e.place for e in entries}
     factor = 1.0 if mention.support == "sure" else WEAK_FACTOR
-    known = contexts[0]
+    known = next((k for k in contexts if in_context(entries, k, mention)), {})
     context = in_context(entries, known, mention)
-    if not context:
-        known = contexts[1]
-        context = in_context(entries, known, mention)
     if mention.support == "tentative" and not context:
         return None  # «Ленино», «Мирное небо» at a sentence start: only with another place nearby
+    many = f"one of {len(places)} places so named"
     if len(places) == 1:
         place, base = heaviest(entries)
-        how = f"«{known[place.municipality].text}» in the text" if mention.support == "tentative" else ""
-        return Choice(mention, place, base * factor, how)
+        seen = witness(known, place.municipality, mention) if mention.support == "tentative" else None
+        return Choice(mention, place, base * factor, f"«{seen.text}» in the text" if seen else "")
     if context:
         place, base = heaviest(context)
-        how = f"one of {len(places)} places so named; «{known[place.municipality].text}» in the text"
-        return Choice(mention, place, base * factor * CONTEXT_FACTOR, how)
+        seen = witness(known, place.municipality, mention)
+        return Choice(mention, place, base * factor * CONTEXT_FACTOR, f"{many}; «{seen.text}» in the text")
     at_home = [e for e in entries if e.place.municipality == home]
     if at_home:
         place, base = heaviest(at_home)
-        how = f"one of {len(places)} places so named; the source's home municipality"
-        return Choice(mention, place, base * factor * HOME_FACTOR, how)
+        return Choice(mention, place, base * factor * HOME_FACTOR, f"{many}; the source's home municipality")
     place, base = heaviest(entries)
     share = place.weight / max(1, sum(p.weight for p in places))
-    how = f"one of {len(places)} places so named; the largest"
-    return Choice(mention, place, base * factor * (0.4 + 0.3 * share), how)
+    return Choice(mention, place, base * factor * (0.4 + 0.3 * share), f"{many}; the largest")
 
 
 def describe(choice: Choice, agrees: Choice | None) -> str:

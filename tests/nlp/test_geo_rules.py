@@ -1,0 +1,61 @@
+"""Geo rules the golden tables do not show directly: confidence order, reasons, spans, inputs."""
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+from nlp.geo import locate
+from nlp.normalize import tokenize
+
+
+def test_ambiguity_confidence_falls_from_context_to_home_to_size():
+    by_context = locate("В Заречном Симферопольского района прорвало трубу")
+    by_home = locate("В Заречном прорвало трубу", "Симферопольский район")
+    by_size = locate("В Заречном прорвало трубу")
+    assert by_context.settlement == by_home.settlement == by_size.settlement == "Заречное"
+    assert by_context.confidence > by_home.confidence > by_size.confidence
+    assert "«Симферопольского района» in the text" in by_context.reason
+    assert "home municipality" in by_home.reason and "the largest" in by_size.reason
+
+
+def test_cue_makes_an_ordinary_word_a_place():
+    assert locate("мирное небо").municipality is None
+    assert locate("с. Мирное, нет воды").settlement == "Мирное"
+    assert locate("с мирным населением так нельзя").municipality is None
+
+
+def test_evidence_is_the_exact_span_and_tokens_can_be_reused():
+    text = "Жители пгт Гвардейское — опять без воды"
+    match = locate(text)
+    assert match.evidence == "Гвардейское" and text.count(match.evidence) == 1
+    assert locate(text, tokens=tokenize(text)) == match
+
+
+def test_street_after_a_town_goes_into_the_reason():
+    match = locate("Симферополь, ул. Киевская, 120 — яма")
+    assert match.settlement == "Симферополь" and "street ул. Киевская" in match.reason
+
+
+def test_sevastopol_okrug_as_home_and_as_mention():
+    assert locate("Первомайское: нет газа", "Качинский муниципальный округ").municipality == "Севастополь"
+    match = locate("Фиолент: опять без воды")
+    assert (match.municipality, match.settlement) == ("Севастополь", None)
+    assert "Балаклавский муниципальный округ" in match.reason
+
+
+def test_no_place_falls_back_to_home_with_low_confidence():
+    assert locate("нет воды", "городской округ Судак").confidence == 0.3
+    nothing = locate("")
+    assert (nothing.municipality, nothing.evidence, nothing.confidence) == (None, None, 0.0)
+
+
+def test_text_must_be_a_string():
+    with pytest.raises(TypeError, match="text must be str"):
+        locate(None)
+
+
+@pytest.mark.parametrize("module", ["nlp.geo", "nlp.geo.forms", "nlp.geo.matcher"])
+def test_docstring_examples(module):
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
