@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ class Match:
     similarity: float
 
 
+@lru_cache(maxsize=50_000)
 def shingles(text: str | None) -> frozenset[str]:
     """Words of 3+ letters cut to 5 characters (a cheap stem for Russian inflection)."""
     return frozenset(w[:5] for w in WORD.findall((text or "").casefold()))
@@ -76,17 +78,18 @@ def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
     return None
 
 
-def recent_tickets(session: Session, since: datetime) -> list[Ticket]:
-    """Open, unmerged tickets with activity since `since`."""
-    query = sa.select(Ticket).where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None), Ticket.updated_at >= since)
-    return list(session.scalars(query.order_by(Ticket.id)))
-
-
-def ticket_texts(session: Session, ticket: Ticket) -> list[str]:
-    """Texts of a ticket's first items."""
-    query = (sa.select(Item.text).join(TicketItem, TicketItem.item_pk == Item.id)
-             .where(TicketItem.ticket_id == ticket.id).order_by(TicketItem.added_at).limit(TEXTS_PER_TICKET))
-    return [t for t in session.scalars(query) if t]
+def recent_texts(session: Session, since: datetime) -> dict[int, tuple[Ticket, list[str]]]:
+    """Open, unmerged tickets active since `since`, each with the texts of its first items (one query)."""
+    query = (sa.select(Ticket, Item.text).join(TicketItem, TicketItem.ticket_id == Ticket.id)
+             .join(Item, Item.id == TicketItem.item_pk)
+             .where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None), Ticket.updated_at >= since)
+             .order_by(Ticket.id, TicketItem.added_at, Item.id))
+    found: dict[int, tuple[Ticket, list[str]]] = {}
+    for ticket, text in session.execute(query):
+        texts = found.setdefault(ticket.id, (ticket, []))[1]
+        if text and len(texts) < TEXTS_PER_TICKET:
+            texts.append(text)
+    return found
 
 
 def same_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
@@ -104,8 +107,8 @@ def other_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
 def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, since: datetime) -> Match | None:
     """The most similar recent open ticket: near-identical text unless places differ, same place otherwise."""
     words, best = shingles(item.text), None
-    for ticket in recent_tickets(session, since):
-        score = max((similarity(words, shingles(t)) for t in ticket_texts(session, ticket)), default=0.0)
+    for ticket, texts in recent_texts(session, since).values():
+        score = max((similarity(words, shingles(t)) for t in texts), default=0.0)
         if score >= policy.incident.repost_similarity and not other_place(ticket, analysis):
             rule = "incident:repost"
         elif score >= policy.incident.similarity and analysis.municipality and same_place(ticket, analysis):

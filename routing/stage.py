@@ -34,7 +34,9 @@ def route_items(session: Session, pairs: list[tuple[Item, AnalysisRow]], *, now:
                 policy: Policy | None = None) -> list[Decision]:
     """Decide for each (item, analysis), write decisions/tickets/outbox, set item.stage = done. No commit."""
     policy = policy or default_policy()
-    return [route_one(session, item, analysis, now, policy) for item, analysis in pairs]
+    decisions = [route_one(session, item, analysis, now, policy) for item, analysis in pairs]
+    session.flush()
+    return decisions
 
 
 def route_one(session: Session, item: Item, analysis: AnalysisRow, now: datetime, policy: Policy) -> Decision:
@@ -55,7 +57,6 @@ def route_one(session: Session, item: Item, analysis: AnalysisRow, now: datetime
                             agency=verdict.agency, ticket_id=ticket_id, scores=scores, rules_version=policy.version,
                             created_at=now))
     item.stage = "done"
-    session.flush()
     return Decision(item.id, outcome, rule, reason, verdict.agency, ticket_id, scores)
 
 
