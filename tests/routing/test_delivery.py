@@ -232,3 +232,26 @@ def test_crash_between_send_and_commit_resends_with_same_key(sessions, db_url, t
             assert s.get(Ticket, ticket_id).status == "sent"
     finally:
         hook.close()
+
+
+def test_concurrent_claims_never_overlap(sessions, policy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routing.delivery import claim
+
+    with sessions() as s, s.begin():
+        ticket = Ticket(status="new", created_at=NOW, updated_at=NOW)
+        s.add(ticket)
+        s.flush()
+        s.add_all([Outbox(key=f"k{n}", ticket_id=ticket.id, channel="webhook", target="http://127.0.0.1:9/",
+                          next_attempt_at=NOW) for n in range(40)])
+
+    def drain() -> list[int]:
+        got = []
+        while batch := claim(sessions, NOW, policy, 3):
+            got += [c.id for c in batch]
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        claimed = [i for ids in pool.map(lambda _: drain(), range(4)) for i in ids]
+    assert len(claimed) == 40 and len(set(claimed)) == 40

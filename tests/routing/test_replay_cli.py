@@ -1,0 +1,61 @@
+"""`routing replay` reports what a candidate rule set would change (and writes nothing); `routing check` CLI."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from routing.cli import app
+from routing.policy import load_policy
+from routing.replay import replay
+from routing.stage import route_items
+from storage.tables import Decision, Ticket
+from tests.routing.conftest import NOW, add_pair, config_copy
+
+KERCH_ADMIN = "Администрация городского округа Керчь Республики Крым"
+MINZHKH = "Министерство жилищно-коммунального хозяйства Республики Крым"
+
+
+def candidate(tmp_path, drop: str, extra: str = ""):
+    """The repo rules without rule `drop`, plus extra lines."""
+    cfg = config_copy(tmp_path / "cand")
+    lines = [line for line in (cfg / "routing_rules.csv").read_text(encoding="utf-8").splitlines()
+             if not line.startswith(f"{drop},")]
+    (cfg / "routing_rules.csv").write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return cfg
+
+
+def test_replay_shows_changes_by_agency_without_writing(sessions, policy, tmp_path):
+    with sessions() as s, s.begin():
+        pairs = [add_pair(s, f"Текст номер {n} {'про трубы ' * n}", item_id=f"r{n}") for n in range(3)]
+        pairs.append(add_pair(s, "Болит зуб, нет врача", topic_group="Здравоохранение", item_id="h"))
+        route_items(s, pairs, now=NOW, policy=policy)
+    cand = load_policy(candidate(tmp_path, "zhkh-local"))
+    with sessions() as s:
+        before = s.scalar(sa.select(sa.func.count()).select_from(Decision)), s.scalar(
+            sa.select(sa.func.count()).select_from(Ticket))
+        report = replay(s, cand)
+        after = s.scalar(sa.select(sa.func.count()).select_from(Decision)), s.scalar(
+            sa.select(sa.func.count()).select_from(Ticket))
+    assert before == after
+    assert (report.total, report.changed) == (4, 3)
+    assert dict(report.moves) == {(KERCH_ADMIN, MINZHKH): 3}
+    assert [c.new_rule for c in report.examples[(KERCH_ADMIN, MINZHKH)]] == ["zhkh"] * 3
+    assert report.lines()[0].endswith("3 of 4 decisions would change")
+
+
+def test_check_command_exit_codes(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check"])
+    assert ok.exit_code == 0 and "0 error(s)" in ok.output
+    bad = candidate(tmp_path, "none", "x,ЖКХ,,,,Нет такого ведомства,\n")
+    result = runner.invoke(app, ["check", "--rules", str(bad / "routing_rules.csv")])
+    assert result.exit_code == 1
+    assert f"routing_rules.csv:{len(open(bad / 'routing_rules.csv').read().splitlines())}: rule 'x': unknown agency" \
+        in result.output
+
+
+def test_replay_command_refuses_bad_rules(tmp_path):
+    bad = candidate(tmp_path, "none", "x,ЖКХ,,,,Нет такого ведомства,\n")
+    result = CliRunner().invoke(app, ["replay", "--rules", str(bad / "routing_rules.csv"),
+                                      "--database-url", f"sqlite:///{tmp_path}/x.db"])
+    assert result.exit_code == 2 and "unknown agency" in result.output
