@@ -18,14 +18,15 @@ ROAD_TEXT = "На улице Кирова в Ялте огромная яма н
 class Cli:
     """`tsur` bound to one database URL and actor."""
 
-    def __init__(self, url: str, actor: str = "tester"):
+    def __init__(self, url: str, actor: str = "tester", env: dict[str, str] | None = None):
         self.url, self.actor, self.runner = url, actor, CliRunner()
+        self.env = {"COLUMNS": "250", **(env or {})}
 
     def __call__(self, *args: str, ok: bool = True):
         from tsur.cli import app
 
         result = self.runner.invoke(app, ["--database-url", self.url, "--actor", self.actor, *args],
-                                    env={"COLUMNS": "250"})
+                                    env=self.env)
         if ok and result.exit_code != 0:
             raise AssertionError(f"tsur {' '.join(args)} → {result.exit_code}\n{result.output}\n{result.exception!r}")
         return result

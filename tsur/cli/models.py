@@ -121,3 +121,92 @@ def rollback(ctx: typer.Context) -> None:
     st = state(ctx)
     version = rollback_version(_models_dir(st))
     say(st, f"active model: {version} (rolled back)", {"active": version})
+
+
+DataOpt = typer.Option(None, "--data", help="Labelled held-out file (.csv/.parquet/.xlsx with text and "
+                       "is_complaint and/or topic_group), e.g. from `tsur labels export`.")
+SharedOpt = typer.Option(SHARED, "--shared", help="Without --data: rebuild the test split of this shared data.")
+
+
+def _rows(st: State, data: Optional[Path], shared: Path, version: str):
+    from nlp.artifacts import read_meta
+
+    from tsur.cli import evaluation
+
+    if data is not None:
+        return evaluation.heldout_from_file(data)
+    sample = (read_meta(_models_dir(st) / version).get("data") or {}).get("sample_per_source")
+    with st.console.status(f"rebuilding the held-out split of {shared} (sample {sample})", disable=st.json):
+        return evaluation.heldout_from_shared(shared, sample)
+
+
+def _version(st: State, version: Optional[str]) -> str:
+    from nlp.registry import active_version, list_versions
+
+    version = version or active_version(_models_dir(st))
+    if version not in list_versions(_models_dir(st)):
+        raise KeyError(f"no model version {version!r} in {_models_dir(st)}")
+    return version
+
+
+@app.command("evaluate")
+def evaluate(ctx: typer.Context,
+             version: Optional[str] = typer.Argument(None, help="Version to score (default: the active one)."),
+             data: Optional[Path] = DataOpt, shared: Path = SharedOpt,
+             png: Optional[Path] = typer.Option(None, "--png", help="Where to save the confusion matrix "
+                                                "(default: <data_dir>/confusion-<version>.png).")) -> None:
+    """Score a model on held-out rows: complaint P/R/F1, per-class topic report, confusion-matrix PNG.
+
+    Example: tsur models evaluate 2026.11.23-2 --data var/labels.parquet --png var/cm.png
+    """
+    from tsur.cli import evaluation
+
+    st = state(ctx)
+    version = _version(st, version)
+    rows = _rows(st, data, shared, version)
+    scored = evaluation.score(_models_dir(st), version, rows)
+    png_path = None
+    if scored.scores.get("topic"):
+        png_path = evaluation.save_confusion_png(rows, scored, png or st.settings.data_dir / f"confusion-{version}.png")
+    result = {"version": version, "rows": len(rows), **evaluation.headline(scored.scores),
+              "per_class": evaluation.per_class_rows(scored.scores), "png": str(png_path) if png_path else None}
+    if st.json:
+        say(st, "", result)
+        return
+    print_rows(st, result["per_class"], {"class": "Topic group", "precision": "Precision", "recall": "Recall",
+                                         "f1": "F1", "support": "Support"}, title=f"Topic groups, {version}",
+               empty="no topic labels in the held-out rows")
+    st.console.print(", ".join(f"{k} {v}" for k, v in evaluation.headline(scored.scores).items() if v is not None),
+                     highlight=False)
+    if png_path:
+        st.console.print(f"confusion matrix: {png_path}", highlight=False)
+
+
+@app.command("compare")
+def compare(ctx: typer.Context, candidate: str = typer.Argument(..., help="The candidate version."),
+            data: Optional[Path] = DataOpt, shared: Path = SharedOpt,
+            against: Optional[str] = typer.Option(None, "--against", help="Version to compare with "
+                                                  "(default: the active one)."),
+            limit: int = typer.Option(20, "--limit", help="Show at most this many disagreements (0: all).")) -> None:
+    """Score a candidate and the active model on the same held-out rows; list the rows where they disagree.
+
+    Example: tsur models compare 2026.11.24-1 --data var/labels.csv --limit 50
+    """
+    from tsur.cli import evaluation
+
+    st = state(ctx)
+    candidate, against = _version(st, candidate), _version(st, against)
+    rows = _rows(st, data, shared, candidate)
+    a, b = (evaluation.score(_models_dir(st), v, rows) for v in (against, candidate))
+    table = [{"metric": k, against: v, candidate: evaluation.headline(b.scores)[k]}
+             for k, v in evaluation.headline(a.scores).items()]
+    differ = evaluation.disagreements(rows, a, b)
+    if st.json:
+        say(st, "", {"active": against, "candidate": candidate, "rows": len(rows), "metrics": table,
+                     "disagreements": differ})
+        return
+    print_rows(st, table, {"metric": "Metric", against: f"{against} (active)", candidate: candidate},
+               title=f"{len(rows)} held-out rows")
+    print_rows(st, differ[:limit] if limit else differ,
+               {"row": "Row", "truth_topic": "Truth", against: against, candidate: candidate, "text": "Text"},
+               title=f"{len(differ)} disagreement(s)", widths={"text": 60}, empty="the two versions agree on every row")

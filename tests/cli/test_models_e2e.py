@@ -1,0 +1,114 @@
+"""Analysts and the whole flow: small models trained on samples/texts.tsv, list/evaluate/compare/promote/
+rollback; replay the demo through the stages, review, reassign, export labels."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from storage.tables import Label, TicketEvent
+from tests.cli.conftest import Cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def labelled_samples() -> pd.DataFrame:
+    """samples/texts.tsv as labelled rows: '-' is not a complaint, else the topic group (! = high importance)."""
+    raw = pd.read_csv(ROOT / "samples" / "texts.tsv", sep="\t", dtype=str, keep_default_na=False)
+    label = raw["label"].str.rstrip("!")
+    return pd.DataFrame({"text": raw["text"].str.replace("\\n", "\n"), "source": "test",
+                         "is_complaint": (label != "-").astype(int), "topic_group": label.where(label != "-")})
+
+
+def make_model(models_dir: Path, version: str, rows: pd.DataFrame) -> None:
+    """Fit both heads on `rows` with nlp.training and save them as a model version."""
+    from nlp import data, training
+    from nlp.artifacts import save_bundle
+
+    rows = data.add_keys(rows)
+    vectorizer, complaint, topic = training.fit_heads(rows, lambda _msg: None)
+    save_bundle(models_dir / version, {"vectorizer": vectorizer, "complaint": complaint, "topic": topic},
+                {"version": version, "created_at": "2026-11-23T00:00:00+00:00", "metrics": {},
+                 "data": {"sample_per_source": None, "extra_rows": 0}})
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> Path:
+    """Two versions: v1 on every sample text (promoted), v2 on two thirds of them."""
+    from nlp.registry import promote
+
+    root = tmp_path_factory.mktemp("models")
+    rows = labelled_samples()
+    make_model(root, "v1", rows)
+    make_model(root, "v2", rows.iloc[: len(rows) * 2 // 3])
+    promote("v1", root)
+    return root
+
+
+def test_models_list_evaluate_compare_promote_rollback(lite, models, tmp_path):
+    url, _ = lite
+    cli = Cli(url, env={"TSUR_MODELS_DIR": str(models), "TSUR_DATA_DIR": str(tmp_path)})
+    held = tmp_path / "held.csv"
+    labelled_samples().iloc[100:].to_csv(held, index=False)
+    listed = cli.json("models", "list")
+    assert [(m["version"], m["active"]) for m in listed] == [("v1", True), ("v2", False)]
+
+    report = cli.json("models", "evaluate", "--data", str(held))
+    assert report["version"] == "v1" and report["rows"] == (labelled_samples().iloc[100:]["text"].str.strip() != "").sum()
+    assert 0 <= report["topic_macro_f1"] <= 1 and report["per_class"]
+    png = Path(report["png"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.parent == tmp_path
+    text = cli("models", "evaluate", "v2", "--data", str(held), "--png", str(tmp_path / "cm.png")).stdout
+    assert "Topic groups, v2" in text and (tmp_path / "cm.png").exists()
+
+    compared = cli.json("models", "compare", "v2", "--data", str(held))
+    assert (compared["active"], compared["candidate"]) == ("v1", "v2")
+    assert {m["metric"] for m in compared["metrics"]} >= {"topic_accuracy", "complaint_f1"}
+    assert compared["disagreements"], "a model trained on fewer rows should disagree somewhere"
+    row = compared["disagreements"][0]
+    assert row["v1"] != row["v2"] and row["text"] in set(labelled_samples()["text"])
+
+    cli("models", "promote", "v2")
+    assert cli.json("models", "list")[1]["active"] is True
+    assert cli.json("models", "rollback") == {"active": "v1"}
+    bad = cli("models", "promote", "v9", ok=False)
+    assert bad.exit_code == 2 and "no model version 'v9'" in bad.stderr
+
+
+def test_end_to_end_replay_review_reassign_export(db, models, tmp_path):
+    """Replay the demo, run each stage, review and reassign with a reason, export labels (SQLite, PostgreSQL)."""
+    url, sessions = db
+    env = {"TSUR_MODELS_DIR": str(models), "TSUR_DATA_DIR": str(tmp_path),
+           "TSUR_SOURCES_FILE": str(ROOT / "samples" / "sources.toml")}
+    cli = Cli(url, env=env)
+    collected = cli.json("run", "collect", "--source", "replay:samples/demo.jsonl")
+    assert collected[0]["status"] == "ok" and collected[0]["new"] > 100
+    assert cli.json("run", "analyse")["analysed"] == collected[0]["new"]
+    routed = cli.json("run", "route")
+    assert routed.get("review", 0) > 0 and routed.get("create", 0) > 0
+    cli("run", "sla")
+    assert len(cli.json("tickets", "list")) == routed["create"]
+
+    queue = cli.json("review", "list", "--limit", "0")
+    assert len(queue) == routed["review"]
+    first = queue[0]
+    cli("show", "item", str(first["id"]))
+    out = cli.json("reassign", "item", str(first["id"]), "--topic-group", "ЖКХ", "--municipality",
+                   "городской округ Симферополь", "--reason", "water outage in Simferopol")
+    ticket_id = out["ticket_id"]
+    assert ticket_id is not None
+    cli("reassign", "ticket", str(ticket_id), "--agency", "Минздрав РК", "--reason", "e2e: wrong agency")
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Label)
+                        .where(Label.reason == "water outage in Simferopol")) >= 3
+        assert s.scalar(sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                                     TicketEvent.reason == "e2e: wrong agency")) is not None
+    for name in ("labels.csv", "labels.parquet"):
+        cli("labels", "export", str(tmp_path / name))
+        df = pd.read_csv(tmp_path / name) if name.endswith("csv") else pd.read_parquet(tmp_path / name)
+        row = df[df["item_pk"] == first["id"]].iloc[0]
+        assert (row["topic_group"], row["municipality"], row["agency"]) == \
+            ("ЖКХ", "городской округ Симферополь", "Министерство здравоохранения Республики Крым")
+    assert len(cli.json("review", "list", "--limit", "0")) == len(queue) - 1
