@@ -79,10 +79,11 @@ def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
 
 
 def recent_texts(session: Session, since: datetime) -> dict[int, tuple[Ticket, list[str]]]:
-    """Open, unmerged tickets active since `since`, each with the texts of its first items (one query)."""
+    """Open, unmerged tickets that got an item since `since`, each with the texts of its first items (one query)."""
     query = (sa.select(Ticket, Item.text).join(TicketItem, TicketItem.ticket_id == Ticket.id)
              .join(Item, Item.id == TicketItem.item_pk)
-             .where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None), Ticket.updated_at >= since)
+             .where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None),
+                    Ticket.id.in_(sa.select(TicketItem.ticket_id).where(TicketItem.added_at >= since)))
              .order_by(Ticket.id, TicketItem.added_at, Item.id))
     found: dict[int, tuple[Ticket, list[str]]] = {}
     for ticket, text in session.execute(query):
