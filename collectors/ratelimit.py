@@ -31,10 +31,11 @@ class SimulatedClock(Clock):
 
 @dataclass
 class RateLimiter:
-    """At most `rate` calls per second, spaced evenly; `wait()` returns the seconds it slept."""
+    """At most `rate` calls per second, spaced evenly (plus `slack_s`); `wait()` returns the seconds it slept."""
 
     rate: float
     clock: Clock = field(default_factory=Clock)
+    slack_s: float = 0.0  # extra spacing so network jitter cannot bunch calls at the server
     _next: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,7 +48,7 @@ class RateLimiter:
             slept = max(0.0, self._next - now)
             if slept:
                 self.clock.sleep(slept)
-            self._next = max(now, self._next) + 1.0 / self.rate
+            self._next = max(now, self._next) + 1.0 / self.rate + self.slack_s
             return slept
 
 
@@ -55,12 +56,12 @@ _SHARED: dict[str, RateLimiter] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_limiter(key: str, rate: float, clock: Clock | None = None) -> RateLimiter:
+def shared_limiter(key: str, rate: float, clock: Clock | None = None, slack_s: float = 0.0) -> RateLimiter:
     """One limiter per key (a token's fingerprint, a web host) for the whole process."""
     with _SHARED_LOCK:
         limiter = _SHARED.get(key)
         if limiter is None or limiter.rate != rate or (clock is not None and limiter.clock is not clock):
-            limiter = _SHARED[key] = RateLimiter(rate, clock or Clock())
+            limiter = _SHARED[key] = RateLimiter(rate, clock or Clock(), slack_s)
         return limiter
 
 

@@ -29,6 +29,7 @@ TRANSIENT_CODES = {6, 9, 10, 29}  # too many rps, flood control, internal error,
 FATAL_CODES = {5, 15, 18, 30, 203}  # auth failed, access denied, deleted/banned, private profile, group closed
 CAPTCHA_CODE = 14
 EXECUTE_LIMIT = 25
+JITTER_SLACK_S = 0.01  # 3 req/s becomes one call per 0.343 s, as vk_api's own RPS_DELAY of 0.34 s
 
 
 class RebasedSession(requests.Session):
@@ -115,7 +116,7 @@ class VkClient:
         self.api.RPS_DELAY = 0  # pacing is ours (shared per token)
         self.api.error_handlers.pop(TOO_MANY_RPS_CODE, None)  # error 6 goes through our bounded back-off
         fingerprint = hashlib.sha256(self.token.encode()).hexdigest()[:12]
-        self.limiter = shared_limiter(f"vk:{fingerprint}:{self.api_base}", self.rate, self.clock)
+        self.limiter = shared_limiter(f"vk:{fingerprint}:{self.api_base}", self.rate, self.clock, JITTER_SLACK_S)
 
     def _once(self, method: str, values: dict[str, Any], raw: bool) -> Any:
         self.stats.waits += self.limiter.wait()

@@ -114,7 +114,7 @@ class FakeVk:
         if not self.rps:
             return False
         now = self.clock.now()
-        while self._recent and self._recent[0] <= now - 1.0:
+        while self._recent and self._recent[0] <= now - 1.0 + 1e-6:  # float slack on evenly spaced calls
             self._recent.popleft()
         self._recent.append(now)
         return len(self._recent) > self.rps + 1e-9
