@@ -63,8 +63,9 @@ def decide(policy: Policy, analysis) -> Verdict:
     if agency is None:
         why.append(reason)
     if why:
-        return Verdict("review", "review:" + ("triage" if agency is None else "confidence"), "; ".join(why),
-                       agency, rule, scores)
+        suggestion = [] if agency is None else [f"rules suggest {agency} (rule {rule})"]
+        return Verdict("review", "review:" + ("triage" if agency is None else "confidence"),
+                       "; ".join(why + suggestion), agency, rule, scores)
     return Verdict("route", rule, reason, agency, rule, scores)
 
 
