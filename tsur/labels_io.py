@@ -123,7 +123,8 @@ def _check(row: dict, vocab: Vocab) -> tuple[dict[str, str], list[str]]:
             value = str(row[name]).strip()
             out[name] = vocab.agencies.get(norm(value), value) if name == "agency" else value
     if not _blank(row.get("is_complaint")):
-        flag = {"1": "1", "0": "0", "true": "1", "false": "0", "да": "1", "нет": "0"}.get(norm(row["is_complaint"]))
+        flag = {"1": "True", "0": "False", "true": "True", "false": "False", "да": "True",
+                "нет": "False"}.get(norm(row["is_complaint"]))
         if flag is None:
             problems.append(f"is_complaint: expected 1/0 or да/нет, not {row['is_complaint']!r}")
         out["is_complaint"] = flag
@@ -202,7 +203,8 @@ def training_frame(long: pd.DataFrame) -> pd.DataFrame:
     for name in FIELDS:
         if name not in out.columns:
             out[name] = None
-    out["is_complaint"] = pd.to_numeric(out["is_complaint"], errors="coerce").astype("Int64")
+    flags = {"1": 1, "0": 0, "true": 1, "false": 0}  # labels hold True/False; 1/0 accepted too
+    out["is_complaint"] = out["is_complaint"].map(lambda v: flags.get(str(v).strip().casefold())).astype("Int64")
     out["item_pk"] = pd.to_numeric(out["item_pk"], errors="coerce").astype("Int64")
     return out[["item_pk", "text", *FIELDS, "origin", "labelled_at"]]
 

@@ -91,4 +91,4 @@ def test_export_round_trip(lite, tmp_path):
     cli("labels", "export", str(tmp_path / "long.parquet"), "--long", "--origin", "ops")
     long = pd.read_parquet(tmp_path / "long.parquet")
     assert set(long["origin"]) == {"ops"} and "reason" in long.columns
-    assert set(long["field"]) >= {"municipality", "topic_group", "is_complaint", "agency"}
+    assert set(long["field"]) >= {"municipality", "topic_group", "is_complaint"}

@@ -72,7 +72,7 @@ def test_not_complaint_and_errors(lite):
     cli("reassign", "item", str(unsure), "--not-complaint", "--reason", "an advert")
     with sessions() as s:
         label = s.scalar(sa.select(Label).where(Label.item_pk == unsure))
-        assert (label.field, label.value, label.previous) == ("is_complaint", "0", "1")
+        assert (label.field, label.value, label.previous) == ("is_complaint", "False", "True")
         assert s.scalar(sa.select(TicketItem).where(TicketItem.item_pk == unsure)) is None
 
     for args, message in [

@@ -71,7 +71,7 @@ def normalise(policy, changes: dict[str, Any]) -> dict[str, Any]:
 def add_label(session: Session, item_pk: int, field_: str, value: Any, previous: Any, *, actor: str, reason: str,
               now: datetime) -> None:
     """One training label from ops."""
-    as_text = (lambda v: None if v is None else ("1" if v is True else "0" if v is False else str(v)))
+    as_text = (lambda v: None if v is None else str(v))  # booleans as "True"/"False", like routing's labels
     session.add(Label(item_pk=item_pk, field=field_, value=as_text(value), previous=as_text(previous), actor=actor,
                       reason=reason, origin="ops", created_at=now))
 
@@ -138,14 +138,47 @@ def _open_ticket(session: Session, item, view, agency: str | None, rule_reason: 
     return ticket.id, f"opened ticket {ticket.id}"
 
 
+def _confirmations(session: Session, item_pk: int, analysis, changes: dict[str, Any], *, actor: str, reason: str,
+                   now: datetime) -> int:
+    """Labels for the fields ops saw and left as they were (value == previous): confirmed training data."""
+    n = 0
+    for f in ("topic_group", "topic", "municipality", "settlement"):
+        if f not in changes and getattr(analysis, f) is not None:
+            add_label(session, item_pk, f, getattr(analysis, f), getattr(analysis, f), actor=actor, reason=reason,
+                      now=now)
+            n += 1
+    return n
+
+
+def _resolve(session: Session, decision, analysis, changes: dict[str, Any], *, actor: str, reason: str,
+             now: datetime, policy, is_complaint: bool, attach_to: int | None) -> Outcome:
+    """An open review, settled with routing.review.resolve_review (create, attach or ignore)."""
+    from routing.review import FIELDS as CORRECTABLE
+    from routing.review import resolve_review
+
+    action = "ignore" if not is_complaint else "attach" if attach_to else "create"
+    corrections = {k: v for k, v in changes.items() if k in CORRECTABLE and v != getattr(analysis, k)}
+    ticket = resolve_review(session, decision, action, actor=actor, reason=reason, now=now, corrections=corrections,
+                            agency=changes.get("agency"), ticket_id=attach_to, policy=policy)
+    out = Outcome(f"item {decision.item_pk}", labels=1 + len(corrections) + ("agency" in changes), changes=changes)
+    if ticket is None:
+        out.note = "marked not a complaint"
+        return out
+    out.labels += _confirmations(session, decision.item_pk, analysis, changes, actor=actor, reason=reason, now=now)
+    out.ticket_id, out.events = ticket.id, 1
+    out.note = f"{'joined' if action == 'attach' else 'opened'} ticket {ticket.id}"
+    return out
+
+
 def review_item(session: Session, item_pk: int, changes: dict[str, Any], *, actor: str, reason: str, now: datetime,
-                policy, is_complaint: bool = True) -> Outcome:
-    """Settle an item: through its ticket if it has one, else label it, mark it reviewed and route it."""
+                policy, is_complaint: bool = True, attach_to: int | None = None) -> Outcome:
+    """Settle an item: through its ticket if it has one, through routing's review resolution if it waits for
+    review, else (an ignored item ops call a complaint) label it and route it like the route stage would."""
     reason = _need_reason(reason)
     ticket_id = ticket_of_item(session, item_pk)
     if ticket_id is not None:
-        if not is_complaint:
-            raise ValueError(f"item {item_pk} is in ticket {ticket_id}: close or split that ticket instead")
+        if not is_complaint or attach_to:
+            raise ValueError(f"item {item_pk} is in ticket {ticket_id}: merge, split or close that ticket instead")
         ticket = get_ticket(session, ticket_id)
         if changes:
             return reassign_ticket(session, ticket, changes, actor=actor, reason=reason, now=now, policy=policy)
@@ -155,16 +188,29 @@ def review_item(session: Session, item_pk: int, changes: dict[str, Any], *, acto
     if analysis is None:
         raise ValueError(f"item {item_pk} has not been analysed yet: run `tsur run analyse` first")
     changes = normalise(policy, changes)
-    out = Outcome(f"item {item_pk}", changes=changes)
+    if decision is not None and decision.outcome == "review" and not decision.reviewed:
+        return _resolve(session, decision, analysis, changes, actor=actor, reason=reason, now=now, policy=policy,
+                        is_complaint=is_complaint, attach_to=attach_to)
+    if attach_to:
+        raise ValueError(f"item {item_pk} is not waiting for review: --attach-to is for review items")
+    return _label_and_route(session, item, analysis, decision, changes, actor=actor, reason=reason, now=now,
+                            policy=policy, is_complaint=is_complaint)
+
+
+def _label_and_route(session: Session, item, analysis, decision, changes: dict[str, Any], *, actor: str,
+                     reason: str, now: datetime, policy, is_complaint: bool) -> Outcome:
+    """Label an item that is neither in a ticket nor under review, and route it if it is a complaint."""
+    out = Outcome(f"item {item.id}", changes=changes)
     previous_agency = decision.agency if decision else None
-    add_label(session, item_pk, "is_complaint", is_complaint, analysis.is_complaint, actor=actor, reason=reason, now=now)
+    add_label(session, item.id, "is_complaint", is_complaint, analysis.is_complaint, actor=actor, reason=reason,
+              now=now)
     out.labels += 1
     if is_complaint:
         for f in ANALYSIS_FIELDS + ("agency",):
             old = previous_agency if f == "agency" else getattr(analysis, f)
             value = changes.get(f, old)
             if value is not None:
-                add_label(session, item_pk, f, value, old, actor=actor, reason=reason, now=now)
+                add_label(session, item.id, f, value, old, actor=actor, reason=reason, now=now)
                 out.labels += 1
         view = _view(analysis, changes)
         agency = changes.get("agency") or (None if changes.keys() & {"topic_group", "topic", "municipality",

@@ -33,6 +33,7 @@ MunOpt = typer.Option(None, "--municipality", help="Municipality or settlement c
 MinAgeOpt = typer.Option(None, "--min-age", help="Only entries at least this old (e.g. 2h, 3d).")
 MaxAgeOpt = typer.Option(None, "--max-age", help="Only entries at most this old (e.g. 1d).")
 ReasonOpt = typer.Option(..., "--reason", "-r", help="Why (stored with the label and the ticket event).")
+AttachOpt = typer.Option(None, "--attach-to", help="A review item joins this open ticket instead of opening one.")
 
 
 def _queue(st: State, agency, topic, municipality, min_age, max_age, limit=None):
@@ -55,13 +56,16 @@ def list_queue(ctx: typer.Context, agency: Optional[str] = AgencyOpt, topic: Opt
     print_rows(st, rows, QUEUE_COLUMNS, title="Review queue", widths=WIDTHS, empty="the review queue is empty")
 
 
-def _correct(st: State, kind: Kind, id_: int, changes: dict, reason: str, is_complaint: bool = True):
+def _correct(st: State, kind: Kind, id_: int, changes: dict, reason: str, is_complaint: bool = True,
+             attach_to: int | None = None):
     now = utcnow()
     with st.sessions.begin() as s:
         if kind is Kind.item:
             return corrections.review_item(s, id_, changes, actor=st.actor, reason=reason, now=now, policy=st.policy,
-                                           is_complaint=is_complaint)
+                                           is_complaint=is_complaint, attach_to=attach_to)
         ticket = queries.get_ticket(s, id_)
+        if attach_to:
+            raise ValueError("--attach-to is for review items, not tickets (merge tickets instead)")
         if not is_complaint:
             raise ValueError(f"ticket {id_}: close it instead (tsur tickets close)")
         if changes:
@@ -77,14 +81,14 @@ def _report(st: State, out: corrections.Outcome, verb: str) -> None:
 
 def confirm(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or ticket"),
             id_: int = typer.Argument(..., metavar="ID", help="Item or ticket id."),
-            reason: str = ReasonOpt) -> None:
+            attach_to: Optional[int] = AttachOpt, reason: str = ReasonOpt) -> None:
     """Confirm the analysis/routing of an item or ticket as right; stored as labels (and a ticket event).
 
-    A confirmed review item joins an open incident or opens a ticket for the agency routing proposed.
+    A confirmed review item opens a ticket for the agency the rules choose (or joins --attach-to).
     Example: tsur confirm item 42 --reason "place and topic are right"
     """
     st = state(ctx)
-    _report(st, _correct(st, kind, id_, {}, reason), "confirmed")
+    _report(st, _correct(st, kind, id_, {}, reason, attach_to=attach_to), "confirmed")
 
 
 def reassign(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or ticket"),
@@ -96,7 +100,7 @@ def reassign(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or 
              settlement: Optional[str] = typer.Option(None, "--settlement", help="Settlement."),
              importance: Optional[str] = typer.Option(None, "--importance", help="normal or high."),
              not_complaint: bool = typer.Option(False, "--not-complaint", help="The item is not a complaint."),
-             reason: str = ReasonOpt) -> None:
+             attach_to: Optional[int] = AttachOpt, reason: str = ReasonOpt) -> None:
     """Correct agency, topic, place or importance of an item or ticket; each change is a label and an event.
 
     Example: tsur reassign ticket 7 --agency "Минздрав РК" --reason "hospital, not the municipality"
@@ -108,7 +112,8 @@ def reassign(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or 
     if not changes and not not_complaint:
         raise ValueError("nothing to change: give --agency, --topic, --topic-group, --municipality, "
                          "--settlement, --importance or --not-complaint")
-    _report(st, _correct(st, kind, id_, changes, reason, is_complaint=not not_complaint), "reassigned")
+    _report(st, _correct(st, kind, id_, changes, reason, is_complaint=not not_complaint, attach_to=attach_to),
+            "reassigned")
 
 
 def _show_item(st: State, d: dict) -> None:
