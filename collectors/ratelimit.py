@@ -10,12 +10,15 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(eq=False)
 class Clock:
     """Wall clock by default; tests and the bench pass a SimulatedClock instead."""
 
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+
+
+WALL_CLOCK = Clock()  # the one real clock, so limiters keyed by token or host are shared in production
 
 
 class SimulatedClock(Clock):
@@ -34,7 +37,7 @@ class RateLimiter:
     """At most `rate` calls per second, spaced evenly (plus `slack_s`); `wait()` returns the seconds it slept."""
 
     rate: float
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = WALL_CLOCK
     slack_s: float = 0.0  # extra spacing so network jitter cannot bunch calls at the server
     _next: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -61,7 +64,7 @@ def shared_limiter(key: str, rate: float, clock: Clock | None = None, slack_s: f
     with _SHARED_LOCK:
         limiter = _SHARED.get(key)
         if limiter is None or limiter.rate != rate or (clock is not None and limiter.clock is not clock):
-            limiter = _SHARED[key] = RateLimiter(rate, clock or Clock(), slack_s)
+            limiter = _SHARED[key] = RateLimiter(rate, clock or WALL_CLOCK, slack_s)
         return limiter
 
 

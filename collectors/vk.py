@@ -16,7 +16,7 @@ from typing import Any
 from collectors.adapters import adapt_many
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured
-from collectors.ratelimit import Clock
+from collectors.ratelimit import WALL_CLOCK, Clock
 from collectors.vk_client import VkClient
 from collectors.vk_comments import fetch_comments
 from tsur.records import Page
@@ -147,7 +147,7 @@ def make_client(config: SourceConfig, settings: Settings, clock: Clock | None = 
     if not token:
         raise NotConfigured(f"{config.key}: TSUR_VK_TOKEN is not set")
     return VkClient(token=token, api_base=config.options.get("api_base"), rate=settings.vk_requests_per_second,
-                    clock=clock or Clock(), timeout=settings.http_timeout_s, user_agent=settings.http_user_agent)
+                    clock=clock or WALL_CLOCK, timeout=settings.http_timeout_s, user_agent=settings.http_user_agent)
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize, *, client: VkClient | None = None,

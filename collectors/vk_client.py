@@ -19,7 +19,7 @@ from vk_api.exceptions import TOO_MANY_RPS_CODE, ApiError, ApiHttpError, Captcha
 from vk_api.utils import sjson_dumps
 
 from collectors.errors import Fatal, Retriable
-from collectors.ratelimit import Backoff, Clock, retry, shared_limiter
+from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class VkClient:
     token: str
     api_base: str | None = None
     rate: float = 3.0
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = WALL_CLOCK
     backoff: Backoff = field(default_factory=Backoff)
     timeout: float = 20.0
     user_agent: str = "tsur-monitor"

@@ -20,7 +20,7 @@ import requests
 from collectors.adapters import adapt_many
 from collectors.base import SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
-from collectors.ratelimit import Backoff, Clock, retry, shared_limiter
+from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
 from collectors.web_html import parse_news_list
 from tsur.records import Page
 from tsur.settings import Settings
@@ -67,7 +67,7 @@ class WebCollector:
     session: requests.Session = field(default_factory=requests.Session)
     timeout: float = 20.0
     min_interval_s: float = 2.0
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = WALL_CLOCK
     now: Callable[[], float] = time.time
     backoff: Backoff = field(default_factory=lambda: Backoff(attempts=3, base_s=2.0))
 
@@ -158,4 +158,4 @@ def build(config: SourceConfig, settings: Settings, pseudonymize, *, clock: Cloc
     session = requests.Session()
     session.headers["User-Agent"] = settings.http_user_agent
     return WebCollector(config, pseudonymize, session=session, timeout=settings.http_timeout_s,
-                        min_interval_s=settings.web_min_interval_s, clock=clock or Clock(), now=now)
+                        min_interval_s=settings.web_min_interval_s, clock=clock or WALL_CLOCK, now=now)

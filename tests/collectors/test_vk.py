@@ -177,3 +177,19 @@ def test_missing_token_or_bad_handle_is_not_configured(settings, pseudonymize):
     with pytest.raises(NotConfigured, match="query"):
         build(search_config("x", "", "u").__class__(key="vk:search:x", platform="vk", handle="x",
                                                      options={"type": "vk_search"}), settings, pseudonymize)
+
+
+def test_long_comment_lists_and_threads_beyond_the_preview_are_fetched(fake_vk, vk_url, settings, pseudonymize,
+                                                                      clock):
+    fake_vk.add_post(OWNER, 1, NOW - 500, "Пост с обсуждением")
+    for n in range(1, 151):
+        fake_vk.add_comment(OWNER, 1, n, NOW - 400 + n, f"комментарий {n}")
+    for n in range(1, 16):
+        fake_vk.add_comment(OWNER, 1, 1000 + n, NOW - 100 + n, f"ответ {n}", reply_to=3)
+    fake_vk.add_post(OWNER, 2, NOW - 50, "Второй пост")
+    fake_vk.add_comment(OWNER, 2, 5000, NOW - 40, "один")
+    pages, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    comments = {i.item_id for i in items if i.kind == "comment"}
+    assert comments == {f"1_{n}" for n in range(1, 151)} | {f"1_{1000 + n}" for n in range(1, 16)} | {"2_5000"}
+    # wall.get; execute(first pages of both posts); execute(page 2 of post 1 + the thread of comment 3)
+    assert [m for m, _ in fake_vk.log] == ["wall.get", "execute", "execute"] and pages[0].requests == 3
