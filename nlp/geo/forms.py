@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from nlp.normalize import get_morph, lemma, tokenize
 
@@ -64,6 +65,32 @@ def adjective_forms(word: str) -> list[str]:
                 inflected = parse.inflect({number, case})
                 forms += [inflected.word] if inflected is not None else []
     return forms
+
+
+# Case endings by the ending of a name, for words pymorphy3 cannot decline as names ('Зуя' -> 'Зуе').
+ENDINGS = (("ое", ("ое", "ого", "ому", "ым", "ом")), ("ее", ("ее", "его", "ему", "им", "ем")),
+           ("ый", ("ый", "ого", "ому", "ым", "ом")), ("ий", ("ий", "его", "ему", "им", "ем")),
+           ("а", ("а", "ы", "и", "е", "у", "ой")), ("я", ("я", "и", "е", "ю", "ей")),
+           ("о", ("о", "а", "у", "ом", "е")), ("ы", ("ы", "ов", "ам", "ах", "ами")),
+           ("и", ("и", "ей", "ям", "ях", "ами", "ов", "ах")))
+
+
+def ending_forms(word: str) -> set[str]:
+    """Case forms of one word by its ending alone ('зуя' -> {'зуя', 'зуи', 'зуе', 'зую', 'зуей'})."""
+    for ending, endings in ENDINGS:
+        if word.endswith(ending):
+            return {word[: -len(ending)] + e for e in endings}
+    return {word} | {word + e for e in ("а", "у", "ом", "е", "ы")}
+
+
+@lru_cache(maxsize=4096)
+def surface_forms(name: str) -> frozenset[str]:
+    """Lower-case case forms of a name as written ('Доброе' -> {'доброе', 'доброго', …}, not 'добрый')."""
+    words = word_tokens(name.lower().replace("ё", "е"))
+    forms = {" ".join(f) for f in zip(*[declensions(w) for w in words])}
+    if len(words) == 1:
+        forms |= ending_forms(words[0])
+    return frozenset(f.replace("ё", "е") for f in forms)
 
 
 def name_keys(name: str) -> set[str]:

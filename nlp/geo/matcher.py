@@ -8,11 +8,12 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from nlp.geo.forms import key_lemma
+from nlp.geo.forms import key_lemma, surface_forms
 from nlp.geo.gazetteer import Entry, Gazetteer
 from nlp.geo.records import Mention
-from nlp.normalize import Token, tokenize
+from nlp.normalize import Token, get_morph, tokenize
 
 # Settlement-type words that make a common word a place name: «с. Мирное», «в селе Победа».
 CUES = frozenset({"с", "село", "пгт", "поселок", "пос", "п", "г", "город", "деревня", "д", "смт", "поселение"})
@@ -20,8 +21,10 @@ DOTTED_CUES = frozenset({"с", "п", "г", "д"})
 # Street words: «ул. Севастопольская» and «Ялтинская улица» are streets, not places.
 STREET_BEFORE = frozenset({"ул", "улица", "пр", "проспект", "пр-т", "пер", "переулок", "бульвар", "б-р",
                            "шоссе", "пл", "площадь", "наб", "набережная", "проезд", "спуск", "тупик"})
-STREET_AFTER = frozenset({"улица", "ул", "проспект", "переулок", "шоссе", "бульвар", "площадь", "проезд",
-                          "спуск", "трасса"})
+STREET_AFTER = frozenset({"улица", "ул", "проспект", "пр", "пр-т", "переулок", "пер", "шоссе", "ш", "бульвар",
+                          "площадь", "пл", "проезд", "спуск", "трасса", "аллея", "наб", "набережная"})
+HOUSE_WORDS = frozenset({"д", "дом", "кв", "к", "корп", "корпус", "стр", "лит", "парадная", "подъезд"})
+GREETING_AFTER = frozenset({"утро", "день", "вечер", "ночь"})  # «Доброе утро» is not the village Доброе
 AREA_AFTER = frozenset({"район", "округ", "область", "край", "республика", "сельсовет"})
 SENTENCE_END = frozenset({".", "!", "?", "…", "!!", "?!", "..."})
 QUOTES = frozenset({"«", '"', "“", "„"})
@@ -74,7 +77,8 @@ def is_street(lemmas: list[str], i: int, stop: int) -> bool:
     """A street or a foreign area: «ул. Киевская», «Севастопольская улица», «Приморского района»
     (gazetteer districts are longer keys and match first)."""
     after = lemmas[stop] if stop < len(lemmas) else ""
-    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or after in AREA_AFTER
+    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or after in AREA_AFTER \
+        or after in GREETING_AFTER
 
 
 def street_after(text: str, tokens: list[Token], lemmas: list[str], stop: int) -> str | None:
@@ -97,7 +101,11 @@ def support_of(entry: Entry, cue: bool, capital: str, surface: str) -> str | Non
     A person-derived name (cue level 2) counts on its capital only when written exactly as the
     place («в Ленино»), not as the person («памятник Ленину»).
     """
-    if cue or entry.cue == 0:
+    if entry.cue == 0:
+        return "sure"
+    if entry.via == "name" and surface not in surface_forms(entry.place.name):
+        return None  # «Добрый день» is no form of Доброе, «г. Пушкин» none of Пушкино
+    if cue:
         return "sure"
     if entry.cue == 1 and capital in ("mid", "start"):
         return "weak"
@@ -116,6 +124,32 @@ def usable(entries: tuple[Entry, ...], cue: bool, capital: str, surface: str) ->
     return tuple(e for s, e in graded if SUPPORT.index(s) == best), SUPPORT[best]
 
 
+def is_house_number(tokens: list[Token], i: int) -> bool:
+    """«34,», «117к1», «39/1», «23 кв» — an address, not «3 дня»."""
+    after = tokens[i + 1].text.lower() if i + 1 < len(tokens) else ""
+    return not tokens[i].text.isdigit() or not _WORD.match(after) or after in HOUSE_WORDS
+
+
+def modifies_noun(tokens: list[Token], stop: int) -> bool:
+    """The adjective before `stop` agrees with the noun after it («Мирное небо», «Северном банке»)
+    or a house number follows («Фрунзе 23»): a name of something else."""
+    if stop >= len(tokens):
+        return False
+    after = tokens[stop].text
+    if after[:1].isdigit():
+        return is_house_number(tokens, stop)
+    adjectives = readings(tokens[stop - 1].text.lower(), "ADJF")
+    nouns = readings(after.lower(), "NOUN")
+    return any(a[0] == n[0] and a[1] == n[1] and (a[1] == "plur" or a[2] == n[2]) for a in adjectives for n in nouns)
+
+
+@lru_cache(maxsize=50_000)
+def readings(word: str, pos: str) -> tuple[tuple[str, str, str], ...]:
+    """(case, number, gender) of the pymorphy3 readings of `word` as part of speech `pos` (no places)."""
+    return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in get_morph().parse(word)
+                 if pos in p.tag and "Geox" not in p.tag)
+
+
 def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> Mention | None:
     """The longest acceptable mention starting at token i."""
     longest = min(gaz.longest.get(lemmas[i], 0), len(lemmas) - i)
@@ -127,8 +161,11 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
         if not cue and i > 0 and tokens[i - 1].text in QUOTES:
             continue  # «Победа», "Дружба": a shop or a company, not the village
         start, stop = tokens[i].start, tokens[i + n - 1].stop
-        surface = text[start:stop].lower().replace("ё", "е")
-        entries, support = usable(entries, cue, capital_at(text, tokens, i, i + n), surface)
+        surface = " ".join(t.text for t in tokens[i:i + n]).lower().replace("ё", "е")
+        capital = capital_at(text, tokens, i, i + n)
+        if capital and not cue and any(e.cue for e in entries) and modifies_noun(tokens, i + n):
+            capital = ""
+        entries, support = usable(entries, cue, capital, surface)
         if entries:
             street = street_after(text, tokens, lemmas, i + n)
             return Mention(start, stop, text[start:stop], entries, cue, support, street)
@@ -140,9 +177,9 @@ def split_compounds(tokens: list[Token], gaz: Gazetteer) -> list[Token]:
     out: list[Token] = []
     for token in tokens:
         parts = _DASHES.split(token.text)
-        if len(parts) == 1 or (key_lemma(token.text) in gaz.longest and "-" in token.text) \
-                or not all(p[:1].isupper() and len(p) > 1 for p in parts):
-            out.append(token)
+        if len(parts) == 1 or not all(p[:1].isupper() and len(p) > 1 for p in parts) \
+                or "-" in token.text and not all((key_lemma(p),) in gaz.index for p in parts):
+            out.append(token)  # «Сары-Баш», «Южно-Сахалинск» stay whole; «Ялта-Симферополь» splits
             continue
         start = token.start
         for part in parts:
