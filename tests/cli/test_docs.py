@@ -28,3 +28,24 @@ def test_every_option_has_help():
     missing = [f"{' '.join(p)} {param.name}" for p, c in _walk(typer.main.get_command(app))
                for param in getattr(c, "params", []) if not getattr(param, "help", None)]
     assert missing == []
+
+
+def test_library_errors_are_one_clean_line(tmp_path):
+    from tests.cli.conftest import Cli
+
+    cases = [
+        (Cli("postgresql+psycopg://nobody@127.0.0.1:1/none"), ("review", "list"), "error: database "),
+        (Cli(f"sqlite:///{tmp_path / 'x.db'}"), ("--config", str(tmp_path / "missing.toml"), "stats"),
+         "file not found"),
+        (Cli(f"sqlite:///{tmp_path / 'x.db'}"), ("run", "collect", "--source", "vk:wall:-5"), "unknown source"),
+        (Cli(f"sqlite:///{tmp_path / 'x.db'}"), ("tickets", "reopen", "99", "--reason", "x"), "no ticket 99"),
+    ]
+    for cli, args, message in cases:
+        if args[0] == "--config":
+            result = cli.runner.invoke(__import__("tsur.cli", fromlist=["app"]).app,
+                                       [args[0], args[1], "--database-url", cli.url, *args[2:]])
+        else:
+            result = cli(*args, ok=False)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("error: ") and message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""

@@ -88,6 +88,9 @@ def test_export_round_trip(lite, tmp_path):
         imported = df[df["origin"] == "import"].iloc[0]
         assert (imported["text"], imported["topic_group"]) == ("Нет воды третий день", "ЖКХ")
         assert len(df) == 2
+        from nlp.training import prepare_extra
+
+        assert len(prepare_extra(df)) == 2  # the export is what `models train --with-labels` feeds training
     cli("labels", "export", str(tmp_path / "long.parquet"), "--long", "--origin", "ops")
     long = pd.read_parquet(tmp_path / "long.parquet")
     assert set(long["origin"]) == {"ops"} and "reason" in long.columns

@@ -112,3 +112,20 @@ def test_end_to_end_replay_review_reassign_export(db, models, tmp_path):
         assert (row["topic_group"], row["municipality"], row["agency"]) == \
             ("ЖКХ", "городской округ Симферополь", "Министерство здравоохранения Республики Крым")
     assert len(cli.json("review", "list", "--limit", "0")) == len(queue) - 1
+
+
+def test_db_upgrade_and_run_once(lite, models, tmp_path):
+    url, _ = lite
+    env = {"TSUR_MODELS_DIR": str(models), "TSUR_DATA_DIR": str(tmp_path),
+           "TSUR_SOURCES_FILE": str(ROOT / "samples" / "sources.toml")}
+    cli = Cli(url, env=env)
+    assert "schema up to date" in cli("db", "upgrade").stdout
+    result = cli.json("run", "once")
+    assert [c["source"] for c in result["collected"]] == ["replay:samples/demo.jsonl"]
+    assert result["analysed"] == result["collected"][0]["new"] > 100
+    assert sum(result["routed"].values()) == result["analysed"]
+    again = cli.json("run", "once")
+    assert (again["collected"][0]["new"], again["analysed"]) == (0, 0)
+    assert isinstance(cli.json("run", "deliver"), dict)
+    sources = {s["key"]: s for s in cli.json("sources", "list")}
+    assert sources["vk:wall:-100001"]["enabled"] is False and sources["replay:samples/demo.jsonl"]["enabled"]
