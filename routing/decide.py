@@ -47,6 +47,8 @@ def conflicts(policy: Policy, analysis) -> list[str]:
     known_group = policy.topics.get(norm(analysis.topic)) if analysis.topic else None
     if known_group and analysis.topic_group and norm(known_group) != norm(analysis.topic_group):
         found.append(f"topic {analysis.topic!r} is in group {known_group!r}, not {analysis.topic_group!r}")
+    if analysis.importance == "high" and analysis.complaint_proba < policy.thresholds.complaint_ignore:
+        found.append(f"importance high but complaint_proba {analysis.complaint_proba:.2f}")
     found += [str(r) for r in (analysis.reasons or ()) if str(r).startswith("conflict")]
     return found
 
@@ -54,7 +56,7 @@ def conflicts(policy: Policy, analysis) -> list[str]:
 def decide(policy: Policy, analysis) -> Verdict:
     """The verdict for one analysis (an AnalysisRow or tsur.records.Analysis)."""
     t, scores = policy.thresholds, scores_of(analysis)
-    if analysis.complaint_proba < t.complaint_ignore and not analysis.is_complaint:
+    if analysis.complaint_proba < t.complaint_ignore and not analysis.is_complaint and analysis.importance != "high":
         return Verdict("ignore", "not-complaint", f"complaint_proba {analysis.complaint_proba:.2f} < "
                        f"{t.complaint_ignore}", scores=scores)
     agency, rule, reason = route(policy, analysis.topic_group, analysis.topic, analysis.municipality,

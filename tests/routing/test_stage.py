@@ -30,6 +30,8 @@ def route(sessions, policy, *specs, now=NOW):
     ({"topic": "Отсутствие электричества", "topic_group": "Дороги"}, "review", "review:confidence",
      "topic 'Отсутствие электричества' is in group 'ЖКХ'"),
     ({"reasons": ["conflict: source home Ялта vs text Керчь"]}, "review", "review:confidence", "conflict: source"),
+    ({"is_complaint": False, "complaint_proba": 0.2, "importance": "high"}, "review", "review:confidence",
+     "importance high but complaint_proba 0.20"),
     ({"municipality": "Севастополь"}, "review", "review:triage", "rule sevastopol"),
     ({}, "create", "zhkh-local", "rule zhkh-local"),
 ])
