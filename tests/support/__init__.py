@@ -1,0 +1,1 @@
+"""Shared helpers for fault, property and load tests: a private PostgreSQL, a webhook receiver, workers."""
