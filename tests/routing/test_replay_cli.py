@@ -59,3 +59,18 @@ def test_replay_command_refuses_bad_rules(tmp_path):
     result = CliRunner().invoke(app, ["replay", "--rules", str(bad / "routing_rules.csv"),
                                       "--database-url", f"sqlite:///{tmp_path}/x.db"])
     assert result.exit_code == 2 and "unknown agency" in result.output
+
+
+def test_replay_command_prints_moves(tmp_path, policy):
+    from storage.db import make_engine, make_sessionmaker, upgrade
+
+    url = f"sqlite:///{tmp_path}/h.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as s, s.begin():
+        route_items(s, [add_pair(s, "Нет воды в доме")], now=NOW, policy=policy)
+    engine.dispose()
+    cand = candidate(tmp_path, "zhkh-local")
+    result = CliRunner().invoke(app, ["replay", "--rules", str(cand / "routing_rules.csv"), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 decisions would change" in result.output and f"{KERCH_ADMIN}  →  {MINZHKH}" in result.output
