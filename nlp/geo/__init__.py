@@ -33,10 +33,31 @@ def locate(text: str, home_municipality: str | None = None, region: str = "crime
 
 
 def locate_many(texts: Iterable[str], homes: Iterable[str | None] | None = None,
-                region: str = "crimea") -> list[GeoMatch]:
-    """locate() over a batch; `homes` is parallel to `texts` (or None for no home at all)."""
+                region: str = "crimea", ner: bool = False) -> list[GeoMatch]:
+    """locate() over a batch; `homes` is parallel to `texts` (or None for no home at all).
+
+    `ner=True` checks doubtful mentions with natasha's NER (batched, only texts that have one).
+    """
     texts = list(texts)
     homes = [None] * len(texts) if homes is None else list(homes)
     if len(homes) != len(texts):
         raise ValueError(f"locate_many: {len(texts)} texts but {len(homes)} homes")
-    return [locate(text, home, region) for text, home in zip(texts, homes)]
+    if any(not isinstance(text, str) for text in texts):
+        raise TypeError("locate_many: every text must be str")
+    gaz = load_gazetteer(region)
+    homes = [gaz.municipality_of(home) if home else None for home in homes]
+    found = [find_mentions(text, gaz) for text in texts]
+    if ner:
+        found = check_with_ner(texts, found)
+    return [answer(mentions, home) for mentions, home in zip(found, homes)]
+
+
+def check_with_ner(texts: list[str], found: list[list]) -> list[list]:
+    """Run the NER check on the texts that have a doubtful mention."""
+    from nlp.geo import ner
+
+    doubtful = [i for i, mentions in enumerate(found) if any(map(ner.is_doubtful, mentions))]
+    checked = list(found)
+    for i, spans in zip(doubtful, ner.entity_spans([texts[i] for i in doubtful])):
+        checked[i] = ner.check(found[i], spans)
+    return checked

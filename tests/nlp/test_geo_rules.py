@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from nlp.geo import locate
+from nlp.geo import locate, locate_many
 from nlp.normalize import tokenize
 
 
@@ -59,3 +59,23 @@ def test_text_must_be_a_string():
 @pytest.mark.parametrize("module", ["nlp.geo", "nlp.geo.forms", "nlp.geo.matcher"])
 def test_docstring_examples(module):
     assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_ner_check_drops_a_capital_only_mention_inside_an_organisation():
+    from nlp.geo import ner
+    from nlp.geo.gazetteer import load_gazetteer
+    from nlp.geo.matcher import find_mentions
+
+    text = "у станции метро в сторону ТК Порт Находка нет освещения"
+    mentions = find_mentions(text, load_gazetteer())
+    assert [m.support for m in mentions] == ["weak"]
+    start = text.index("ТК")
+    assert ner.check(mentions, [(start, start + len("ТК Порт Находка"), "ORG")]) == []
+    assert ner.check(mentions, [(start, start + 2, "ORG")]) == mentions
+
+
+def test_locate_many_with_ner_keeps_sure_places():
+    texts = ["у метро в сторону ТК Порт Находка нет освещения", "В Симферополе нет воды"]
+    plain, checked = locate_many(texts), locate_many(texts, ner=True)
+    assert plain[0].settlement == "Находка" and checked[0].municipality is None
+    assert plain[1] == checked[1]
