@@ -60,15 +60,17 @@ def matches(entry: QueueEntry, *, agency: str | None = None, topic: str | None =
 def review_items(session: Session) -> list[QueueEntry]:
     """Items whose routing decision is an unreviewed `review` (low confidence, no place, no route)."""
     rows = session.execute(
-        sa.select(Decision, AnalysisRow, Item)
+        sa.select(Item.id, Item.published_at, Decision.agency, AnalysisRow.topic_group, AnalysisRow.topic,
+                  AnalysisRow.municipality, AnalysisRow.settlement, AnalysisRow.importance, Decision.reason,
+                  Item.text, Decision.id)
         .join(AnalysisRow, AnalysisRow.id == Decision.analysis_id)
         .join(Item, Item.id == Decision.item_pk)
         .where(Decision.outcome == "review", Decision.reviewed.is_(False))
         .order_by(Item.published_at, Item.id)
     )
-    return [QueueEntry("item", item.id, item.published_at, dec.agency, an.topic_group, an.topic, an.municipality,
-                       an.settlement, an.importance, dec.reason, item.text or "", dec.id)
-            for dec, an, item in rows]
+    return [QueueEntry("item", pk, at, agency, group, topic, place, settlement, importance, reason, text or "",
+                       decision_id)
+            for pk, at, agency, group, topic, place, settlement, importance, reason, text, decision_id in rows]
 
 
 def flagged_tickets(session: Session) -> list[QueueEntry]:

@@ -6,7 +6,6 @@ from typing import Optional
 
 import typer
 
-from tsur import labels_io
 from tsur.cli.output import say
 from tsur.cli.state import state
 
@@ -24,6 +23,8 @@ def export(ctx: typer.Context, path: Path = typer.Argument(..., help="Output fil
     The columns text, is_complaint and topic_group are what `tsur models train --with-labels` uses.
     Example: tsur labels export var/labels.csv --origin ops
     """
+    from tsur import labels_io
+
     st = state(ctx)
     with st.sessions() as s:
         n = labels_io.export_labels(s, path, long=long, origin=origin)
@@ -39,6 +40,8 @@ def import_(ctx: typer.Context, path: Path = typer.Argument(..., help="A .csv, .
 
     Example: tsur labels import im_export.xlsx --skip-bad
     """
+    from tsur import labels_io
+
     st = state(ctx)
     vocab = labels_io.load_vocab(st.settings.config_dir)
     with st.sessions.begin() as s:
