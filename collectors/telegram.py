@@ -97,6 +97,8 @@ class TelegramCollector:
             records = [("tg_message", json.loads(m.to_json())) for m in posts]
             if linked:
                 records += await self._comments(client, entity, posts, recent)
+            else:
+                recent.update({str(m.id): [0, m.date.timestamp()] for m in posts})
             if batch:
                 floor = max(m.id for m in batch)
                 last_id = max(floor, last_id or 0)

@@ -19,10 +19,10 @@ from collectors.errors import NotConfigured
 from collectors.ratelimit import WALL_CLOCK, Clock
 from collectors.vk_client import VkClient
 from collectors.vk_comments import fetch_comments
+from collectors.vk_prefetch import WALL_PAGE, shared_prefetch
 from tsur.records import Page
 from tsur.settings import Settings
 
-WALL_PAGE = 100
 SEARCH_PAGE = 200
 
 
@@ -40,6 +40,8 @@ class VkWallCollector:
 
     def __post_init__(self):
         self.owner_id = int(self.source.handle)
+        self.prefetch = shared_prefetch(self.client)
+        self.prefetch.register(self.owner_id)
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Yield one page per wall.get response with the posts and comments it brought."""
@@ -50,8 +52,9 @@ class VkWallCollector:
         offset, top_id = scan.get("offset", 0), scan.get("top_id", last_id or 0)
         horizon = self.now() - self.lookback_s
         for _ in range(self.max_pages):
-            response = self.client.call("wall.get", {"owner_id": self.owner_id, "offset": offset,
-                                                     "count": WALL_PAGE}, self.source.key)
+            response = self.prefetch.first_page(self.client, self.owner_id, self.source.key) if offset == 0 else \
+                self.client.call("wall.get", {"owner_id": self.owner_id, "offset": offset, "count": WALL_PAGE},
+                                 self.source.key)
             posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
             regular = [p for p in posts if not p.get("is_pinned") and isinstance(p.get("id"), int)]
             top_id = max([top_id, *(p["id"] for p in regular)])
@@ -61,7 +64,7 @@ class VkWallCollector:
                 regular and not _is_fresh(regular[-1], last_id, horizon))  # newest-first: the rest is older
             records = [("vk_post", p) for p in fresh] + self._comment_records(fresh, counts)
             _prune(counts, horizon)
-            next_cursor = {"last_id": top_id if done else last_id, "comments": counts}
+            next_cursor = {"last_id": top_id if done else last_id, "comments": dict(counts)}
             if not done:
                 next_cursor["scan"] = {"top_id": top_id, "offset": offset}
             yield self._page(records, next_cursor)

@@ -74,6 +74,11 @@ def classify(exc: Exception, where: str) -> Exception:
     return Retriable(f"{where}: VK request failed: {type(exc).__name__}", code="network")
 
 
+def is_error(outcome: Any) -> bool:
+    """True for a failed call's entry in `execute_once` results."""
+    return isinstance(outcome, dict) and "error_code" in outcome and "items" not in outcome
+
+
 def error_from_dict(error: dict, method: str, where: str) -> Exception:
     """The collector error for one failed call inside `execute` (an execute_errors entry)."""
     code = error.get("error_code")
@@ -116,7 +121,8 @@ class VkClient:
         self.api.RPS_DELAY = 0  # pacing is ours (shared per token)
         self.api.error_handlers.pop(TOO_MANY_RPS_CODE, None)  # error 6 goes through our bounded back-off
         fingerprint = hashlib.sha256(self.token.encode()).hexdigest()[:12]
-        self.limiter = shared_limiter(f"vk:{fingerprint}:{self.api_base}", self.rate, self.clock, JITTER_SLACK_S)
+        self.limiter_key = f"vk:{fingerprint}:{self.api_base}"
+        self.limiter = shared_limiter(self.limiter_key, self.rate, self.clock, JITTER_SLACK_S)
 
     def _once(self, method: str, values: dict[str, Any], raw: bool) -> Any:
         self.stats.waits += self.limiter.wait()
@@ -142,8 +148,8 @@ class VkClient:
             failed: list[tuple[int, dict]] = []
             for start in range(0, len(pending), EXECUTE_LIMIT):
                 chunk = pending[start:start + EXECUTE_LIMIT]
-                for index, outcome in zip(chunk, self._execute_chunk([calls[i] for i in chunk], where)):
-                    if isinstance(outcome, dict) and "error_code" in outcome:
+                for index, outcome in zip(chunk, self.execute_once([calls[i] for i in chunk], where)):
+                    if is_error(outcome):
                         failed.append((index, outcome))
                     else:
                         results[index] = outcome
@@ -158,7 +164,8 @@ class VkClient:
             self._on_wait(delay)
         return results
 
-    def _execute_chunk(self, calls: list[tuple[str, dict[str, Any]]], where: str) -> list[Any]:
+    def execute_once(self, calls: list[tuple[str, dict[str, Any]]], where: str) -> list[Any]:
+        """One request for up to 25 calls; a failed call comes back as its error dict (see `is_error`)."""
         if len(calls) == 1:  # a plain call is as cheap and keeps the method's own envelope
             method, values = calls[0]
             return [self.call(method, values, where)]

@@ -95,6 +95,15 @@ def test_next_poll_reads_new_posts_rereads_window_and_upserts_edits(settings, ps
     assert reads[0]["min_id"] == 0 and [r["reply_to"] for r in reads[1:]] == [4]  # only the thread that moved
 
 
+def test_edits_are_reread_in_channels_without_discussion(settings, pseudonymize):
+    fake = world(posts=3, linked=False)
+    c = collector(fake, settings, pseudonymize)
+    cursor = list(c.fetch(None))[-1].cursor
+    fake.post(2, fake.posts[2].date.timestamp(), "Сообщение 2 (исправлено)")
+    _, items = run(c, cursor)
+    assert {i.item_id: i.text for i in items}["2"] == "Сообщение 2 (исправлено)"
+
+
 def test_posts_older_than_the_window_are_not_reread(settings, pseudonymize):
     fake = world(posts=3)
     c = collector(fake, settings, pseudonymize)
