@@ -26,6 +26,7 @@ STREET_AFTER = frozenset({"улица", "ул", "проспект", "пр", "п�
 HOUSE_WORDS = frozenset({"д", "дом", "кв", "к", "корп", "корпус", "стр", "лит", "парадная", "подъезд"})
 GREETING_AFTER = frozenset({"утро", "день", "вечер", "ночь"})  # «Доброе утро» is not the village Доброе
 AREA_AFTER = frozenset({"район", "округ", "область", "край", "республика", "сельсовет"})
+HEADER_MARKS = frozenset({":", ",", "—", "–", "-"})
 SENTENCE_END = frozenset({".", "!", "?", "…", "!!", "?!", "..."})
 QUOTES = frozenset({"«", '"', "“", "„"})
 _WORD = re.compile(r"\w")
@@ -62,15 +63,18 @@ def starts_sentence(text: str, tokens: list[Token], i: int) -> bool:
 
 
 def capital_at(text: str, tokens: list[Token], i: int, stop: int) -> str:
-    """Capital-letter clue at token i: 'mid' (inside a sentence), 'start' ('Мирное: …'), 'opening'
-    (first word followed by more words: 'Мирное небо'), or '' (lower case or ALL CAPS)."""
+    """Capital-letter clue at token i: 'mid' (inside a sentence), 'header' (a first word before
+    ':', ',' or a dash: 'Мирное: нет воды'), 'start' (a first word before other punctuation),
+    'opening' (a first word followed by more words: 'Мирное небо'), or '' (lower case, ALL CAPS)."""
     word = tokens[i].text
     if not word[:1].isupper() or word.isupper():
         return ""
     if not starts_sentence(text, tokens, i):
         return "mid"
-    alone = stop >= len(tokens) or not _WORD.match(tokens[stop].text)
-    return "start" if alone else "opening"
+    after = tokens[stop].text if stop < len(tokens) else ""
+    if after in HEADER_MARKS:
+        return "header"
+    return "opening" if _WORD.match(after) else "start"
 
 
 def is_street(lemmas: list[str], i: int, stop: int) -> bool:
@@ -105,11 +109,11 @@ def support_of(entry: Entry, cue: bool, capital: str, surface: str) -> str | Non
         return "sure"
     if entry.via == "name" and surface not in surface_forms(entry.place.name):
         return None  # «Добрый день» is no form of Доброе, «г. Пушкин» none of Пушкино
-    if cue:
+    if cue or entry.cue == 1 and capital == "header":
         return "sure"
     if entry.cue == 1 and capital in ("mid", "start"):
         return "weak"
-    if capital == "mid" and surface == entry.place.name.lower().replace("ё", "е"):
+    if capital in ("mid", "header") and surface == entry.place.name.lower().replace("ё", "е"):
         return "weak"
     return "tentative" if capital else None
 
@@ -145,9 +149,11 @@ def modifies_noun(tokens: list[Token], stop: int) -> bool:
 
 @lru_cache(maxsize=50_000)
 def readings(word: str, pos: str) -> tuple[tuple[str, str, str], ...]:
-    """(case, number, gender) of the pymorphy3 readings of `word` as part of speech `pos` (no places)."""
-    return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in get_morph().parse(word)
-                 if pos in p.tag and "Geox" not in p.tag)
+    """(case, number, gender) of the readings of `word` as `pos` (not a place), in pymorphy3's order;
+    the noun check uses only the first reading if it is a noun («уже» is no form of «уж» here)."""
+    parses = get_morph().parse(word)
+    parses = parses[:1] if pos == "NOUN" else parses
+    return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in parses if pos in p.tag and "Geox" not in p.tag)
 
 
 def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> Mention | None:

@@ -113,13 +113,18 @@ def is_centre(place: Place) -> bool:
     return place.kind == "settlement" and place.municipality.endswith(f" {place.name}")
 
 
+def specificity(choice: Choice, choices: list[Choice]) -> tuple[bool, bool, float]:
+    """Sort key: agreeing with another mention, then a village over its okrug's town, then confidence."""
+    agrees = agreeing(choice, choices) is not None
+    return agrees, agrees and not is_centre(choice.place), choice.confidence
+
+
 def pick(choices: list[Choice]) -> tuple[Choice, Choice | None]:
     """The answer: the most specific agreeing settlement unless a stronger mention names another area."""
     settlements = [c for c in choices if c.place.kind == "settlement"]
     areas = [c for c in choices if c.place.kind != "settlement"]
     best_area = max(areas, key=lambda c: c.confidence, default=None)
-    best = max(settlements, default=None,
-               key=lambda c: (agreeing(c, choices) is not None, not is_centre(c.place), c.confidence))
+    best = max(settlements, default=None, key=lambda c: specificity(c, choices))
     if best is None or (best_area and best_area.place.municipality != best.place.municipality
                         and best_area.confidence > best.confidence):
         best = best_area
