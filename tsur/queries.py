@@ -83,7 +83,7 @@ def flagged_tickets(session: Session) -> list[QueueEntry]:
     flags: dict[int, tuple[str, datetime]] = {}
     for ev in events:
         if ev.kind == FLAG_KIND:
-            flags[ev.ticket_id] = (ev.reason or "flagged as misrouted", ev.at)
+            flags[ev.ticket_id] = (ev.reason or "no reason given", ev.at)
         else:
             flags.pop(ev.ticket_id, None)
     if not flags:
@@ -241,6 +241,7 @@ def source_health(session: Session, *, now: datetime | None = None, silent_facto
             "interval_s": src.interval_s, "last_success_at": src.last_success_at,
             "since_success_s": since_success,
             "content_lag_s": (now - newest_at).total_seconds() if newest_at else None,
+            "since_new_item_s": (now - src.last_new_item_at).total_seconds() if src.last_new_item_at else None,
             "consecutive_errors": src.consecutive_errors, "last_error": src.last_error,
             "last_error_at": src.last_error_at, "items_24h": recent.get(src.key, 0),
             "polls_24h": run["polls"], "requests_24h": run["requests"], "waits_24h_s": round(run["waits"], 3),

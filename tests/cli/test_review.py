@@ -110,3 +110,26 @@ def test_bulk_dry_run_then_apply(lite):
     with sessions() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Ticket)) >= 1
         assert s.scalar(sa.select(sa.func.count()).select_from(Label).where(Label.field == "municipality")) == 3
+
+
+def test_flagged_ticket_joins_the_queue_until_reassigned(lite):
+    url, sessions = lite
+    cli = Cli(url)
+    _, _, ticket_id = _seed_queue(sessions)
+    cli("tickets", "flag", str(ticket_id), "--by", "Администрация Ялты", "--reason", "this road is federal")
+    flagged = [e for e in cli.json("review", "list") if e["kind"] == "ticket"]
+    assert [(e["id"], e["reason"]) for e in flagged] == [(ticket_id, "misrouted: this road is federal")]
+    assert [e["id"] for e in cli.json("review", "list", "--agency", "ялта")] == [ticket_id]
+    cli("confirm", "ticket", str(ticket_id), "--reason", "checked: the road is municipal")
+    assert [e for e in cli.json("review", "list") if e["kind"] == "ticket"] == []
+    cli("tickets", "flag", str(ticket_id), "--by", "Администрация Ялты", "--reason", "still not ours")
+    done = cli.json("review", "reassign", "--agency", "ялта", "--to-agency", "Минздрав РК", "--reason", "bulk fix")
+    assert [(d["target"], d["ticket_id"]) for d in done["done"]] == [(f"ticket {ticket_id}", ticket_id)]
+    assert [e for e in cli.json("review", "list") if e["kind"] == "ticket"] == []
+    with sessions() as s:
+        kinds = s.scalars(sa.select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id)
+                          .order_by(TicketEvent.id)).all()
+        assert kinds[1:] == ["misrouted", "confirm", "misrouted", "reassign"]
+        confirmed = s.scalars(sa.select(Label).where(Label.reason == "checked: the road is municipal")).all()
+        assert {lb.field for lb in confirmed} >= {"agency", "topic_group", "municipality"}
+        assert all(lb.value == lb.previous for lb in confirmed)

@@ -11,7 +11,7 @@ from tsur import queries
 from tsur.cli.output import print_rows, say
 from tsur.cli.state import State, state
 
-app = typer.Typer(no_args_is_help=True, help="Tickets (incidents): list, overdue, close, reopen, status.\n\n"
+app = typer.Typer(no_args_is_help=True, help="Tickets (incidents): list, overdue, close, reopen, status, flag.\n\n"
                   "Example: tsur tickets list --open --agency Ялта")
 
 COLUMNS = {"id": "Id", "status": "Status", "sla_state": "SLA", "due_at": "Due", "agency": "Agency",
@@ -103,3 +103,26 @@ def set_status(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ti
     Example: tsur tickets status 7 answered --reason "the agency replied on the portal"
     """
     _move(state(ctx), ticket_id, new_status, reason)
+
+
+@app.command("flag")
+def flag(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket id."),
+         by: str = typer.Option(..., "--by", help="Who says it is misrouted (usually the agency)."),
+         reason: str = ReasonOpt) -> None:
+    """Record that an agency says a ticket is not theirs; the ticket joins the review queue until it is
+    reassigned or confirmed.
+
+    Example: tsur tickets flag 7 --by "Минздрав РК" --reason "roads are not ours, call the municipality"
+    """
+    from routing.lifecycle import event
+
+    st = state(ctx)
+    if not reason.strip():
+        raise ValueError("a reason is required (--reason)")
+    with st.sessions.begin() as s:
+        ticket = queries.get_ticket(s, ticket_id)
+        if ticket.status in queries.CLOSED_STATUSES:
+            raise ValueError(f"ticket {ticket_id} is {ticket.status}: reopen it first")
+        event(s, ticket, utcnow(), st.actor, queries.FLAG_KIND, ticket.agency, None, reason, by=by)
+    say(st, f"ticket {ticket_id} flagged as misrouted by {by}: it is in the review queue",
+        {"id": ticket_id, "flagged_by": by})
