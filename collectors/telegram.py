@@ -27,9 +27,9 @@ from tsur.records import Page
 from tsur.settings import Settings
 
 PAGE = 100
-FATAL_ERRORS = (errors.UnauthorizedError, errors.AuthKeyError, errors.ForbiddenError, errors.ChannelPrivateError,
-                errors.ChannelInvalidError, errors.ChannelBannedError, errors.UsernameInvalidError,
-                errors.UsernameNotOccupiedError)
+# 400/401/403/406 from the calls we make mean this channel or this session needs a human; 5xx, timeouts and
+# network errors pass. (FloodWait is handled apart.)
+FATAL_ERRORS = (errors.BadRequestError, errors.UnauthorizedError, errors.ForbiddenError, errors.AuthKeyError)
 
 
 def classify(exc: Exception, where: str) -> Exception:

@@ -1,6 +1,8 @@
 """Collectors are built through the lead's registry; missing secrets switch a source off in one clean line."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from collectors.base import SourceConfig
@@ -35,7 +37,14 @@ def test_registry_builds_telegram_with_a_real_string_session(tmp_path, pseudonym
     session.auth_key = __import__("telethon.crypto", fromlist=["AuthKey"]).AuthKey(b"\x01" * 256)
     settings = Settings(data_dir=tmp_path, tg_api_id="12345", tg_api_hash="abcdef", tg_session=session.save())
     config = SourceConfig("tg:channel:simf_news", "tg", "simf_news", options={"type": "tg_channel"})
-    assert isinstance(build_collector(config, settings, pseudonymize), TelegramCollector)
+    collector = build_collector(config, settings, pseudonymize)
+    assert isinstance(collector, TelegramCollector)
+
+    async def make():  # telethon binds a client to the running loop; nothing connects here
+        return collector.make_client()
+
+    client = asyncio.run(make())
+    assert type(client).__name__ == "TelegramClient" and client.flood_sleep_threshold == 0
 
 
 @pytest.mark.parametrize("type_", ["vk_wall", "vk_search"])

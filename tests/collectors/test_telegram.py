@@ -191,3 +191,31 @@ def test_missing_or_bad_secrets_are_not_configured(tmp_path, pseudonymize):
     with pytest.raises(NotConfigured, match="StringSession") as err:
         build(config(), bad, pseudonymize)
     assert "not-a-session" not in str(err.value)
+
+
+METHODS_USED = ("contacts.resolveUsername", "channels.getFullChannel", "messages.getHistory", "messages.getReplies")
+
+
+def known_errors(shared_data):
+    """(name, code) of every RPC error Telegram documents for the methods the collector calls."""
+    import csv
+
+    tl = shared_data / "telegram_tl_schema"
+    codes = {r["name"]: int(r["codes"].split()[0]) for r in csv.DictReader(open(tl / "errors.csv", encoding="utf-8"))}
+    names = {n for r in csv.DictReader(open(tl / "methods.csv", encoding="utf-8")) if r["method"] in METHODS_USED
+             for n in r["errors"].split()}
+    return sorted((n, codes[n]) for n in names if n in codes)
+
+
+def test_every_documented_error_of_our_calls_is_classified(shared_data, settings, pseudonymize):
+    from telethon.errors import rpc_message_to_error
+
+    cases = known_errors(shared_data)
+    assert len(cases) >= 10
+    for name, code in cases:
+        fake = world(posts=1)
+        fake.fail_next(rpc_message_to_error(types.RpcError(error_code=code, error_message=name), request=None))
+        expected = Retriable if code >= 500 or code < 0 else Fatal
+        with pytest.raises(expected) as err:
+            run(collector(fake, settings, pseudonymize))
+        assert "\n" not in str(err.value) and err.value.code.endswith("Error"), name
