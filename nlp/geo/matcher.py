@@ -22,7 +22,7 @@ DOTTED_CUES = frozenset({"с", "п", "г", "д"})
 STREET_BEFORE = frozenset({"ул", "улица", "пр", "проспект", "пр-т", "пер", "переулок", "бульвар", "б-р",
                            "шоссе", "пл", "площадь", "наб", "набережная", "проезд", "спуск", "тупик"})
 STREET_AFTER = frozenset({"улица", "ул", "проспект", "пр", "пр-т", "переулок", "пер", "шоссе", "ш", "бульвар",
-                          "площадь", "пл", "проезд", "спуск", "трасса", "аллея", "наб", "набережная"})
+                          "площадь", "пл", "проезд", "спуск", "трасса", "аллея", "наб", "набережная", "просп"})
 HOUSE_WORDS = frozenset({"д", "дом", "кв", "к", "корп", "корпус", "стр", "лит", "парадная", "подъезд"})
 GREETING_AFTER = frozenset({"утро", "день", "вечер", "ночь"})  # «Доброе утро» is not the village Доброе
 AREA_AFTER = frozenset({"район", "округ", "область", "край", "республика", "сельсовет"})
@@ -77,12 +77,13 @@ def capital_at(text: str, tokens: list[Token], i: int, stop: int) -> str:
     return "opening" if _WORD.match(after) else "start"
 
 
-def is_street(lemmas: list[str], i: int, stop: int) -> bool:
-    """A street or a foreign area: «ул. Киевская», «Севастопольская улица», «Приморского района»
-    (gazetteer districts are longer keys and match first)."""
+def is_street(tokens: list[Token], lemmas: list[str], i: int, stop: int) -> bool:
+    """A street or a foreign area: «ул. Киевская», «Севастопольская улица», «Приморского ш.»,
+    «Приморского района» (gazetteer districts are longer keys and match first)."""
     after = lemmas[stop] if stop < len(lemmas) else ""
-    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or after in AREA_AFTER \
-        or after in GREETING_AFTER
+    raw = tokens[stop].text.lower() if stop < len(tokens) else ""
+    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or raw in STREET_AFTER \
+        or after in AREA_AFTER or after in GREETING_AFTER
 
 
 def street_after(text: str, tokens: list[Token], lemmas: list[str], stop: int) -> str | None:
@@ -149,10 +150,11 @@ def modifies_noun(tokens: list[Token], stop: int) -> bool:
 
 @lru_cache(maxsize=50_000)
 def readings(word: str, pos: str) -> tuple[tuple[str, str, str], ...]:
-    """(case, number, gender) of the readings of `word` as `pos` (not a place), in pymorphy3's order;
-    the noun check uses only the first reading if it is a noun («уже» is no form of «уж» here)."""
+    """(case, number, gender) of the readings of `word` as `pos` (not a place), none unless pymorphy3
+    reads it first as `pos` («уже» is no form of «уж» here; «парке» is «парк» or «парка»)."""
     parses = get_morph().parse(word)
-    parses = parses[:1] if pos == "NOUN" else parses
+    if pos not in parses[0].tag:
+        return ()
     return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in parses if pos in p.tag and "Geox" not in p.tag)
 
 
@@ -161,7 +163,7 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
     longest = min(gaz.longest.get(lemmas[i], 0), len(lemmas) - i)
     for n in range(longest, 0, -1):
         entries = gaz.index.get(tuple(lemmas[i:i + n]))
-        if not entries or is_street(lemmas, i, i + n):
+        if not entries or is_street(tokens, lemmas, i, i + n):
             continue
         cue = has_cue(lemmas, i)
         if not cue and i > 0 and tokens[i - 1].text in QUOTES:
