@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pymorphy3
 
 from nlp.geo.errors import GazetteerError
 from nlp.geo.forms import is_known_word, key_of, name_keys, needs_cue, word_tokens
+from nlp.geo.records import Place
 
 MUNICIPALITY_COLUMNS = ("name", "type")
 SETTLEMENT_COLUMNS = ("name", "type", "municipality")
@@ -31,19 +31,6 @@ NAME_CONFIDENCE = {"municipality": 0.9, "okrug": 0.85, "settlement": 0.9}
 _NON_RUSSIAN = re.compile(r"[іїєґІЇЄҐ'’ʼ]")
 _DISTRICT = re.compile(r"^(\w+ский) район$")
 _OKRUG = re.compile(r"^(\w+ский) муниципальный округ$")
-
-
-@dataclass(frozen=True)
-class Place:
-    """One gazetteer place: a settlement, a municipality or a city's internal okrug."""
-
-    id: int
-    kind: str
-    name: str
-    type: str
-    municipality: str
-    okrug: str
-    weight: int
 
 
 def read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

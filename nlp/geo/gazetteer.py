@@ -6,25 +6,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from nlp.geo.build import NAME_COLUMNS, PLACE_COLUMNS, Place
+from nlp.geo.build import NAME_COLUMNS, PLACE_COLUMNS
 from nlp.geo.errors import GazetteerError
+from nlp.geo.records import Entry, Place
 
 REGIONS = Path(__file__).resolve().parents[2] / "config" / "regions"
 KINDS = frozenset({"settlement", "municipality", "okrug"})
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One way to name a place: the place, how (name/variant/alias), cue level, base confidence.
-
-    Cue level 0: found as is; 1: an ordinary word, needs «с.»/«пгт»… or a capital letter;
-    2: a person's name (Ленино, Никита), needs a cue or another place of its municipality nearby.
-    """
-
-    place: Place
-    via: str
-    cue: int
-    confidence: float
 
 
 @dataclass(frozen=True)

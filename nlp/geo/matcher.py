@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 
 from nlp.geo.forms import key_lemma, surface_forms
-from nlp.geo.gazetteer import Entry, Gazetteer
-from nlp.geo.records import Mention
+from nlp.geo.gazetteer import Gazetteer
+from nlp.geo.records import Entry, Mention
 from nlp.normalize import Token, get_morph, tokenize
 
 # Settlement-type words that make a common word a place name: «с. Мирное», «в селе Победа».

@@ -1,9 +1,34 @@
-"""Records of the geo analyser: the answer (GeoMatch) and a place found in the text (Mention)."""
+"""Records of the geo analyser: places and their names, mentions found in a text, the answer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp.geo.gazetteer import Entry
+
+@dataclass(frozen=True)
+class Place:
+    """One gazetteer place: a settlement, a municipality or a city's internal okrug."""
+
+    id: int
+    kind: str
+    name: str
+    type: str
+    municipality: str
+    okrug: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way to name a place: the place, how (name/variant/alias), cue level, base confidence.
+
+    Cue level 0: found as is; 1: an ordinary word, needs «с.»/«пгт»… or a capital letter;
+    2: a person's name (Ленино, Никита), needs a cue or another place of its municipality nearby.
+    """
+
+    place: Place
+    via: str
+    cue: int
+    confidence: float
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp.geo.build import Place
-from nlp.geo.records import GeoMatch, Mention
+from nlp.geo.records import GeoMatch, Mention, Place
 
 CONTEXT_FACTOR = 0.9  # ambiguous name settled by another place in the text
 HOME_FACTOR = 0.8  # … by the source's home municipality
