@@ -109,7 +109,8 @@ class PrivatePostgres:
 
     def restart(self, mode: str = "fast") -> None:
         """Restart under load: `fast` rolls back open transactions, `immediate` is a crash (WAL recovery)."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-o", self._options(), "-w", "-t", "60", "restart")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-m", mode,
+                  "-o", self._options(), "-w", "-t", "60", "restart")
 
     def stop(self) -> None:
         """Stop the server and delete its folder."""
