@@ -23,6 +23,8 @@ FIELDS = ("is_complaint", "topic_group", "topic", "municipality", "settlement", 
 IM_COLUMNS = {"Текст": "text", "Группа тем": "topic_group", "Тема": "topic", "Муниципалитет": "municipality",
               "Населённый пункт": "settlement", "Населенный пункт": "settlement", "Исполнитель": "agency",
               "Жалоба": "is_complaint", "Важность": "importance"}
+IMPORTANCE = {"high": "high", "normal": "normal", "высокая": "high", "обычная": "normal", "лс": "normal"}
+IM_SHEET = "Детализация"  # the sheet of an ИМ Excel export that holds the incidents
 _CITY_PREFIX = re.compile(r"^(городской округ|г\.?\s*о\.?|го|г\.|город)\s+", re.IGNORECASE)
 
 
@@ -36,7 +38,7 @@ class Vocab:
     """Known values: topic groups, topics (→ group), municipalities (with short forms), agencies."""
 
     groups: dict[str, str]
-    topics: dict[str, tuple[str, str]]
+    topics: dict[str, tuple[str, str, frozenset[str]]]  # topic → (name, group, groups an export may file it in)
     municipalities: dict[str, str]
     agencies: dict[str, str] = field(default_factory=dict)
 
@@ -58,7 +60,13 @@ def municipality_forms(name: str) -> set[str]:
 def load_vocab(config_dir: Path) -> Vocab:
     """The vocabulary from config/: topic groups, routing topics, municipalities (routing + region), agencies."""
     groups = {norm(r["group"]): r["group"] for r in _rows(config_dir / "topics" / "groups.csv")}
-    topics = {norm(r["topic"]): (r["topic"], r["topic_group"]) for r in _rows(config_dir / "routing_topics.csv")}
+    crosswalk = config_dir / "topics" / "hackathon_crosswalk.csv"  # ИМ/hackathon group names → ours
+    aliases = {norm(r["hackathon_group"]): r["im_group"] for r in _rows(crosswalk)} if crosswalk.exists() else {}
+    groups = {**aliases, **groups}
+    topics = {}
+    for r in _rows(config_dir / "routing_topics.csv"):
+        filed = {r["topic_group"], groups.get(norm(r.get("hackathon_group") or ""), r["topic_group"])}
+        topics[norm(r["topic"])] = (r["topic"].replace("★", "").strip(), r["topic_group"], frozenset(filed))
     names = [r["municipality"] for r in _rows(config_dir / "routing_municipalities.csv")]
     for places in sorted((config_dir / "regions").glob("*/places.csv")):
         names += [r["name"] for r in _rows(places) if r.get("kind") == "municipality"]
@@ -81,7 +89,8 @@ def read_table(path: Path) -> pd.DataFrame:
     if suffix == ".csv":
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     elif suffix in (".xlsx", ".xls"):
-        df = pd.read_excel(path, dtype=str).fillna("")
+        sheets = pd.ExcelFile(path).sheet_names
+        df = pd.read_excel(path, sheet_name=IM_SHEET if IM_SHEET in sheets else 0, dtype=str).fillna("")
     elif suffix == ".parquet":
         df = pd.read_parquet(path).astype("string").fillna("")
     else:
@@ -110,9 +119,9 @@ def _check(row: dict, vocab: Vocab) -> tuple[dict[str, str], list[str]]:
             problems.append(f"topic: unknown topic {str(topic).strip()!r}")
         else:
             out["topic"] = known[0]
-            if out.get("topic_group") and known[1] != out["topic_group"]:
+            if out.get("topic_group") and out["topic_group"] not in known[2]:
                 problems.append(f"topic: {known[0]!r} belongs to group {known[1]!r}, not {out['topic_group']!r}")
-            out.setdefault("topic_group", known[1])
+            out["topic_group"] = known[1]
     place = row.get("municipality")
     if not _blank(place):
         out["municipality"] = vocab.municipalities.get(norm(place))
@@ -129,9 +138,10 @@ def _check(row: dict, vocab: Vocab) -> tuple[dict[str, str], list[str]]:
             problems.append(f"is_complaint: expected 1/0 or да/нет, not {row['is_complaint']!r}")
         out["is_complaint"] = flag
     if not _blank(row.get("importance")):
-        if norm(row["importance"]) not in ("normal", "high"):
-            problems.append(f"importance: expected normal or high, not {row['importance']!r}")
-        out["importance"] = norm(row["importance"])
+        level = IMPORTANCE.get(norm(row["importance"]))
+        if level is None:
+            problems.append(f"importance: expected Высокая/Обычная/ЛС or high/normal, not {row['importance']!r}")
+        out["importance"] = level
     if not problems and not (set(out) & set(FIELDS)):
         problems.append("row: no label (need «Группа тем», «Тема», «Муниципалитет» or «Исполнитель»)")
     return {k: v for k, v in out.items() if v is not None}, problems

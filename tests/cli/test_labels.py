@@ -13,7 +13,7 @@ IM_GOOD = [
      "Исполнитель": "Администрация города Алушты"},
     {"Текст": "Яма на дороге у рынка", "Группа тем": "", "Тема": "Ямы во дворах", "Муниципалитет": "г. Ялта",
      "Исполнитель": ""},
-    {"Текст": "Очереди в поликлинике", "Группа тем": "здравоохранение", "Тема": "",
+    {"Текст": "Очереди в поликлинике", "Группа тем": "Здравоохранение/Медицина", "Тема": "",
      "Муниципалитет": "Бахчисарайский район", "Исполнитель": "Минздрав РК"},
 ]
 IM_BAD = [
@@ -53,11 +53,17 @@ def test_import_refuses_bad_rows_then_skips_them(lite, tmp_path):
 
 
 def test_import_xlsx(lite, tmp_path):
+    """An ИМ Excel export: incidents on the «Детализация» sheet, importance as Высокая/Обычная."""
     pytest.importorskip("openpyxl")
     url, sessions = lite
     path = tmp_path / "im.xlsx"
-    pd.DataFrame(IM_GOOD).to_excel(path, index=False)
-    assert Cli(url).json("labels", "import", str(path)) == {"rows": 3, "labels": 9, "bad": []}
+    with pd.ExcelWriter(path) as xlsx:
+        pd.DataFrame([{"Отчёт": "сводка"}]).to_excel(xlsx, sheet_name="Свод", index=False)
+        rows = pd.DataFrame(IM_GOOD).assign(Важность=["Высокая", "Обычная", "ЛС"])
+        rows.to_excel(xlsx, sheet_name="Детализация", index=False)
+    assert Cli(url).json("labels", "import", str(path)) == {"rows": 3, "labels": 12, "bad": []}
+    importance = {lb.text: lb.value for lb in _labels(sessions) if lb.field == "importance"}
+    assert importance["Нет воды третий день"] == "high" and importance["Очереди в поликлинике"] == "normal"
 
 
 def test_import_errors(lite, tmp_path):
