@@ -73,8 +73,8 @@ class TelegramCollector:
         self.requests, self.waits = 0, 0.0
         client = self.make_client()
         try:
-            await self._call(client.connect)
-            if not await self._call(client.is_user_authorized):
+            await self._call(client.connect, counted=False)
+            if not await self._call(client.is_user_authorized, counted=False):
                 raise Fatal(f"{self.source.key}: Telegram session is not authorised (revoked?)", code="unauthorized")
             entity = await self._call(client.get_entity, self.source.handle)
             full = await self._call(client, GetFullChannelRequest(entity))
@@ -144,10 +144,10 @@ class TelegramCollector:
             except Exception as exc:  # noqa: BLE001 - classified below
                 raise classify(exc, self.source.key) from None
 
-    async def _call(self, func, *args):
+    async def _call(self, func, *args, counted: bool = True):
         """Await one client call, sleeping through short FloodWaits and classifying other errors."""
         while True:
-            self.requests += 1
+            self.requests += counted
             try:
                 return await func(*args)
             except errors.FloodWaitError as exc:

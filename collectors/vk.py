@@ -4,7 +4,12 @@ Cursors (JSON):
   vk_wall:   {"last_id": int|null, "comments": {"<post id>": [count, date]}, "scan": {"top_id", "offset"}?}
   vk_search: {"last_date": int|null, "scan": {"top_date", "start_time", "next_from"}?}
 "scan" is a walk newest-first still in progress; "last_id"/"last_date" only move once a walk is done,
-so a run interrupted mid-walk resumes where it stopped and loses nothing.
+so a run interrupted mid-walk resumes where it stopped and loses nothing. (A wall walk resumes by
+offset: posts published meanwhile shift it back, which only re-reads a few stored posts; posts
+deleted meanwhile shift it forward, and as many older posts could be skipped — rare, and only for
+a walk that was cut off.)
+"comments" remembers each window post's comment count, so only threads that changed are re-read
+(an edited comment in an unchanged thread is not noticed).
 """
 from __future__ import annotations
 
@@ -52,9 +57,7 @@ class VkWallCollector:
         offset, top_id = scan.get("offset", 0), scan.get("top_id", last_id or 0)
         horizon = self.now() - self.lookback_s
         for _ in range(self.max_pages):
-            response = self.prefetch.first_page(self.client, self.owner_id, self.source.key) if offset == 0 else \
-                self.client.call("wall.get", {"owner_id": self.owner_id, "offset": offset, "count": WALL_PAGE},
-                                 self.source.key)
+            response = self._wall_page(offset)
             posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
             regular = [p for p in posts if not p.get("is_pinned") and isinstance(p.get("id"), int)]
             top_id = max([top_id, *(p["id"] for p in regular)])
@@ -71,6 +74,13 @@ class VkWallCollector:
             if done:
                 return
 
+    def _wall_page(self, offset: int) -> dict:
+        """One wall.get page; the first comes through the per-token batch of first pages."""
+        if offset == 0:
+            return self.prefetch.first_page(self.client, self.owner_id, self.source.key)
+        values = {"owner_id": self.owner_id, "offset": offset, "count": WALL_PAGE}
+        return self.client.call("wall.get", values, self.source.key)
+
     def _comment_records(self, posts: list[dict], counts: dict[str, list]) -> list[tuple[str, dict]]:
         """Comments of posts whose comment count changed since the last poll; updates `counts`."""
         changed = [p for p in posts if isinstance(p.get("id"), int)
@@ -78,7 +88,7 @@ class VkWallCollector:
         wanted = [p["id"] for p in changed if _comment_count(p)]
         comments = fetch_comments(self.client, self.owner_id, wanted, self.source.key) if wanted else []
         for p in changed:
-            counts[str(p["id"])] = [_comment_count(p), p.get("date", 0)]
+            counts[str(p["id"])] = [_comment_count(p), p["date"] if isinstance(p.get("date"), int) else 0]
         return [("vk_comment", c) for c in comments]
 
     def _page(self, records: list[tuple[str, dict]], cursor: dict) -> Page:
