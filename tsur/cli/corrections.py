@@ -1,8 +1,9 @@
 """Ops corrections: confirm or reassign an item or a ticket, with a reason; every correction becomes labels.
 
-Tickets are changed through routing.lifecycle (which writes ticket events and labels). An item sent to
-review has no ticket: its labels are written here, its decision is marked reviewed, and, unless it is
-not a complaint, it joins an open incident or opens a ticket through routing's own functions.
+Tickets are changed through routing.lifecycle (which writes ticket events and labels). An item waiting
+for review is settled by routing.review.resolve_review (create, attach or ignore; corrections → labels);
+fields ops saw and kept are added here as confirmation labels. An item routing ignored that ops call a
+complaint is labelled here and joins an open incident or opens a ticket through routing.stage.
 """
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ def normalise(policy, changes: dict[str, Any]) -> dict[str, Any]:
         group = policy.topics.get(norm(out["topic"]))
         if group is None:
             raise ValueError(f"unknown topic {out['topic']!r}: see config/routing_topics.csv")
-        out.setdefault("topic_group", group)
+        if "topic_group" in out and norm(out["topic_group"]) != norm(group):
+            raise ValueError(f"topic {out['topic']!r} is in group {group!r}, not {out['topic_group']!r}")
+        out["topic_group"] = group
     if "topic_group" in out:
         groups = {norm(g): g for g in policy.topics.values()}
         if norm(out["topic_group"]) not in groups:
