@@ -1,8 +1,12 @@
 """Golden tables of the geo analyser: one hand-checked case per line.
 
-golden_geo.tsv was written with the analyser; golden_geo_hard.tsv was written blind (before running
-it) and corrected only where the gazetteer proved the expectation wrong (e.g. Аграрное belongs to
-городской округ Симферополь; there is no Полевое in Ленинский район).
+golden_geo.tsv was written with the analyser; golden_geo_hard.tsv was written blind, in four batches
+of 30-40, before running them, and corrected only where the gazetteer proved the expectation wrong
+(e.g. Аграрное belongs to городской округ Симферополь; there is no Полевое in Ленинский район) or
+dropped where two answers are equally right. First-pass accuracy of the blind batches on the
+remaining 133 cases: municipality 131 (98.5 %), municipality and settlement 130 (97.7 %); the three
+misses were then fixed (city adjectives in all genders, «Жемчужина Крыма» needs a cue, «уже» is no
+noun) and are now part of the tables.
 """
 from __future__ import annotations
 
