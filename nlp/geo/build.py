@@ -103,7 +103,7 @@ def alt_spellings(source: Path) -> dict[str, list[str]]:
 
 
 def place_variants(place: Place) -> list[str]:
-    """Extra written forms of a municipality or okrug ('Бахчисарайский р-н', 'Балаклавский район')."""
+    """Extra written forms of a municipality or okrug ('Бахчисарайский муниципальный район', 'Балаклавский район')."""
     district = _DISTRICT.match(place.name)
     if district:
         return [f"{district.group(1)} муниципальный район"]
