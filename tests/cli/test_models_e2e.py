@@ -129,3 +129,20 @@ def test_db_upgrade_and_run_once(lite, models, tmp_path):
     assert isinstance(cli.json("run", "deliver"), dict)
     sources = {s["key"]: s for s in cli.json("sources", "list")}
     assert sources["vk:wall:-100001"]["enabled"] is False and sources["replay:samples/demo.jsonl"]["enabled"]
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_train_with_labels_and_promote(shared_data, lite, tmp_path):
+    """`models train` on a small sample of the shared data plus the labels table, promoted at once."""
+    url, _ = lite
+    cli = Cli(url, env={"TSUR_MODELS_DIR": str(tmp_path / "models"), "TSUR_DATA_DIR": str(tmp_path)})
+    pd.DataFrame([{"Текст": f"Нет воды в доме {n}, течёт кран", "Группа тем": "ЖКХ"} for n in range(3)]).to_csv(
+        tmp_path / "im.csv", index=False)
+    cli("labels", "import", str(tmp_path / "im.csv"))
+    out = cli("models", "train", "--shared", str(shared_data), "--sample", "40", "--with-labels",
+              "--version", "t-1", "--promote").stdout
+    assert "trained t-1 (active)" in out and "saved" in out
+    meta = __import__("json").loads((tmp_path / "models" / "t-1" / "meta.json").read_text())
+    assert meta["data"]["extra_rows"] == 3
+    assert cli.json("models", "list") [0]["active"] is True

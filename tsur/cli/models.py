@@ -56,7 +56,9 @@ def _labels_frame(st: State):
 
     with st.sessions() as s:
         frame = training_frame(labels_frame(s))
-    return frame[frame["text"].notna() & (frame["topic_group"].notna() | frame["is_complaint"].notna())]
+    frame = frame[frame["text"].notna() & (frame["topic_group"].notna() | frame["is_complaint"].notna())]
+    # plain float: nlp's data snapshot hashing refuses nullable Int64/Float64 columns
+    return frame.assign(is_complaint=frame["is_complaint"].astype("float64"))
 
 
 @app.command("train")
