@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -41,10 +42,11 @@ class FakeVk:
         self.comments: dict[tuple[int, int], list[dict]] = defaultdict(list)  # top level, each with "replies"
         self.corpus: list[dict] = []  # posts newsfeed.search can find
         self.denied: dict[int, int] = {}  # owner_id -> error code for wall.get on it
-        self.failures: dict[str, deque] = defaultdict(deque)  # method -> codes (int API error, "http500", "drop")
+        self.failures: dict[str, deque] = defaultdict(deque)  # method -> int API error | "http500" | "drop" | "slow"
         self.log: list[tuple[str, dict]] = []  # (method, params) of every HTTP request
         self.schema_errors: list[str] = []
-        self.rate_violations = 0  # requests refused with error 6 because the client went too fast
+        self.rate_violations = 0
+        self.slow_s = 0.5  # how late a scripted "slow" answer comes (real seconds)  # requests refused with error 6 because the client went too fast
         self._recent: deque = deque()
         self._lock = threading.Lock()
 
@@ -87,6 +89,8 @@ class FakeVk:
             self.log.append((method, params))
             scripted = self.failures[method].popleft() if self.failures[method] else None
             over_rate = self._over_rate()
+        if scripted == "slow":  # answer after the client's timeout
+            time.sleep(self.slow_s)
         if scripted == "http500":
             return 500, {"error": "internal"}
         if scripted == "drop":
@@ -219,14 +223,20 @@ class _Handler(BaseHTTPRequestHandler):
         status, body = self.server.fake.handle(method, params)
         if body is None:
             self.close_connection = True
-            self.connection.shutdown(2)
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
             return
         data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up (timeout test)
+            pass
 
     def log_message(self, *args):  # keep test output quiet
         pass

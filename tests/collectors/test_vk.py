@@ -91,6 +91,15 @@ def test_transient_errors_are_backed_off_and_retried(fake_vk, vk_url, settings, 
     assert len(items) == 3 and pages[0].requests == 3 and pages[0].waits >= 3.0  # slept 1 s + 2 s
 
 
+def test_timeouts_are_retried(fake_vk, vk_url, settings, pseudonymize, clock):
+    populate_wall(fake_vk, OWNER, NOW, posts=3, comments_per_post=0)
+    fake_vk.slow_s = 0.4
+    fake_vk.fail("wall.get", "slow")
+    quick = settings.model_copy(update={"http_timeout_s": 0.1})
+    pages, items = run(vk_collector(wall_config(OWNER, vk_url), quick, pseudonymize, clock, NOW))
+    assert len(items) == 3 and pages[0].requests == 2 and pages[0].waits >= 1.0
+
+
 def test_persistent_rate_limit_becomes_retriable_after_bounded_attempts(fake_vk, vk_url, settings, pseudonymize,
                                                                         clock):
     fake_vk.fail("wall.get", *[6] * 10)
