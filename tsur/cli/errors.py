@@ -9,11 +9,13 @@ EXIT_ERROR = 2
 
 def known_errors() -> tuple[type[BaseException], ...]:
     """Errors the library raises on purpose; anything else is a bug and keeps its traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from storage.db import DatabaseUnavailable
     from tsur.settings import ConfigError
 
     found: list[type[BaseException]] = [ConfigError, DatabaseUnavailable, KeyError, ValueError, LookupError,
-                                        FileNotFoundError, PermissionError, IsADirectoryError]
+                                        OSError, SQLAlchemyError]
     for module, name in (("routing.errors", "RoutingError"), ("nlp.artifacts", "ArtifactError"),
                          ("nlp.geo.errors", "GeoError"), ("collectors.errors", "Fatal")):
         try:
