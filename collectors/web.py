@@ -7,6 +7,7 @@ A 304 or an unchanged fingerprint yields an empty page; otherwise every entry on
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from collectors.base import SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
 from collectors.web_html import parse_news_list
-from tsur.records import Page
+from tsur.records import Page, Quarantined
 from tsur.settings import Settings
 
+log = logging.getLogger(__name__)
 FATAL_STATUS = {401, 403, 404, 410}
 
 
@@ -36,9 +38,16 @@ class _Transient(Exception):
         self.status, self.retry_after = status, retry_after
 
 
-def feed_entries(body: bytes) -> list[dict]:
-    """web_entry payloads of an RSS/Atom document."""
+def read_feed(body: bytes) -> tuple[list[dict], str | None]:
+    """web_entry payloads of an RSS/Atom document, and what was wrong with it (reported if nothing usable)."""
     parsed = feedparser.parse(body)
+    if not parsed.get("bozo"):
+        return feed_entries(parsed), None
+    return feed_entries(parsed), f"feed could not be parsed: {str(parsed.get('bozo_exception')).splitlines()[0][:200]}"
+
+
+def feed_entries(parsed: feedparser.FeedParserDict) -> list[dict]:
+    """web_entry payloads of a parsed feed."""
     entries = []
     for e in parsed.entries:
         stamp = e.get("published_parsed") or e.get("updated_parsed")
@@ -89,19 +98,25 @@ class WebCollector:
         if fingerprint == state.get("fingerprint"):
             yield Page((), new_state, requests=stats["requests"], waits=stats["waits"])
             return
-        entries = self._entries(response)
+        entries, problem = self._entries(response)
         fetched = datetime.fromtimestamp(self.now(), tz=timezone.utc).isoformat()
         records = [("web_entry", e if e.get("published") else {**e, "fetched": fetched}) for e in entries]
         items, bad = adapt_many(records, self.source, self.pseudonymize)
+        if problem and not items:  # a page that silently stops producing shows up in quarantine and run stats
+            log.warning("%s: %s", self.source.key, problem)
+            bad += (Quarantined(self.source.key, problem, {"url": self.url, "bytes": len(response.content)}),)
         newest = max([state.get("newest") or "", *(i.published_at.isoformat() for i in items)])
         new_state["newest"] = newest or None
         yield Page(items, new_state, bad, requests=stats["requests"], waits=stats["waits"])
 
-    def _entries(self, response: requests.Response) -> list[dict]:
+    def _entries(self, response: requests.Response) -> tuple[list[dict], str | None]:
+        """The page's entries, and the likely breakage to report if none of them is usable."""
         fmt = self.source.options.get("format") or ("rss" if looks_like_feed(response) else "html")
-        if fmt == "html":
-            return parse_news_list(response.content, response.url or self.url, self.source.options)
-        return feed_entries(response.content)
+        if fmt != "html":
+            return read_feed(response.content)
+        entries = parse_news_list(response.content, response.url or self.url, self.source.options)
+        selector = self.source.options.get("item", "article")
+        return entries, f"no entries matched options.item {selector!r} (site layout changed?)"
 
     def _get(self, state: dict, stats: dict) -> requests.Response:
         headers = {k: v for k, v in (("If-None-Match", state.get("etag")),

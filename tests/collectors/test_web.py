@@ -119,3 +119,16 @@ def test_missing_page_is_fatal_and_bad_config_not_configured(base, settings, pse
         web("ftp://x", "/y", settings, pseudonymize, clock)
     with pytest.raises(NotConfigured, match="options.item"):
         web(base, "/news", settings, pseudonymize, clock, {"type": "web", "format": "html"})
+
+
+def test_a_page_that_stops_yielding_entries_is_reported_not_silent(site, base, settings, pseudonymize, clock):
+    site.put("/news", "<html><body><ul class='new-layout'><li>Новость</li></ul></body></html>", "text/html")
+    (page,) = web(base, "/news", settings, pseudonymize, clock, HTML_OPTIONS).fetch(None)
+    assert page.items == () and [q.reason for q in page.quarantined] == [
+        "no entries matched options.item '.news-item' (site layout changed?)"]
+    site.put("/rss", "<rss><channel><item><title>обрыв", "application/rss+xml")
+    (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
+    assert page.items == () and page.quarantined[-1].reason.startswith("feed could not be parsed")
+    site.put("/rss", "<rss version='2.0'><channel><title>пусто</title></channel></rss>", "application/rss+xml")
+    (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
+    assert page.items == () and page.quarantined == ()  # an empty but valid feed is just quiet
