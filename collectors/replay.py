@@ -17,6 +17,7 @@ from typing import Any
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured, SkipItem
 from collectors.pseudonym import Pseudonymizer
+from collectors.sources_file import TYPES
 from tsur.records import Page, Quarantined, RawItem
 from tsur.settings import ROOT, Settings
 
@@ -50,9 +51,12 @@ def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -
     from collectors.adapters import adapt_record  # live collectors' adapters
 
     target = source
-    if record.get("source") and record["source"] != source.key:
-        target = SourceConfig(key=record["source"], platform=record["source"].split(":", 1)[0],
-                              handle=record["source"].split(":", 2)[-1], kind=source.kind,
+    key = record.get("source")
+    if key and key != source.key:
+        prefix = next((p for _, p in TYPES.values() if key.startswith(p)), None)
+        if prefix is None:
+            raise SkipItem(f"unknown source key {key!r}")
+        target = SourceConfig(key=key, platform=key.split(":", 1)[0], handle=key[len(prefix):], kind=source.kind,
                               home_municipality=source.home_municipality)
     return adapt_record(type_, payload, target, pseudonymize)
 
