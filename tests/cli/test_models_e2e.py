@@ -60,8 +60,10 @@ def test_models_list_evaluate_compare_promote_rollback(lite, models, tmp_path):
     assert 0 <= report["topic_macro_f1"] <= 1 and report["per_class"]
     png = Path(report["png"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.parent == tmp_path
-    text = cli("models", "evaluate", "v2", "--data", str(held), "--png", str(tmp_path / "cm.png")).stdout
-    assert "Topic groups, v2" in text and (tmp_path / "cm.png").exists()
+    assert report["golden"]["n"] > 50 and report["golden"]["topic"]["per_class"]
+    text = cli("models", "evaluate", "v2", "--data", str(held), "--no-golden", "--png", str(tmp_path / "cm.png")).stdout
+    assert "model v2" in text and "topic on held.csv: accuracy" in text and "golden" not in text
+    assert "auto-routable at 90% precision" in text and (tmp_path / "cm.png").exists()
 
     compared = cli.json("models", "compare", "v2", "--data", str(held))
     assert (compared["active"], compared["candidate"]) == ("v1", "v2")

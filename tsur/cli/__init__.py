@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from tsur.cli import db, labels, models, review, run, sources, stats, tickets
+from tsur.cli import db, labels, model_eval, models, review, run, sources, stats, tickets
 from tsur.cli.errors import CleanErrors
 from tsur.cli.state import State, default_actor
 
@@ -44,4 +44,5 @@ app.command("stats")(stats.stats)
 app.add_typer(run.app, name="run")
 app.add_typer(db.app, name="db")
 app.add_typer(labels.app, name="labels")
-app.add_typer(models.app, name="models")
+app.add_typer(models.app, name="models")  # model_eval adds evaluate and compare to it
+__all__ = ["app", "model_eval"]

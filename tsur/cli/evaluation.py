@@ -2,7 +2,7 @@
 
 Held-out rows come from a labelled file (`tsur labels export`, an ИМ export: text, is_complaint and/or
 topic_group) or from the test split of the shared training data, rebuilt exactly as training split it.
-Scores use nlp.metrics, the same functions training uses.
+Scores use nlp.metrics and the report nlp.evaluation's formatting, so numbers match `python -m nlp.evaluation`.
 """
 from __future__ import annotations
 
@@ -40,12 +40,37 @@ def heldout_from_file(path: Path) -> pd.DataFrame:
     return add_keys(out.reset_index(drop=True))
 
 
-def heldout_from_shared(shared: Path, sample: int | None) -> pd.DataFrame:
-    """The test split of the shared training data (same loaders, sample and split as training)."""
+def heldout_from_shared(shared: Path, sample: int | None, spb_cutoff: str | None) -> pd.DataFrame:
+    """The test split of the shared data as training made it (same sample and SPb cutoff); topic labels
+    are kept on SPb rows only, as nlp.evaluation scores them."""
     from nlp import data
 
-    rows, _ = data.split_rows(data.load_all(Path(shared), sample=sample))
-    return rows[rows["split"] == "test"].reset_index(drop=True)
+    cutoff = pd.Timestamp(spb_cutoff) if spb_cutoff else None
+    rows, _ = data.split_rows(data.load_all(Path(shared), sample=sample), spb_cutoff=cutoff)
+    test = rows[rows["split"] == "test"].reset_index(drop=True)
+    return test.assign(topic_group=test["topic_group"].where(test["source"] == "spb"))
+
+
+def golden(models_dir: Path, version: str) -> dict[str, Any]:
+    """Scores on nlp's hand-checked Crimean golden table ({} when the table is absent)."""
+    from nlp import evaluation
+    from nlp.analyzer import load_analyzer
+
+    if not evaluation.GOLDEN.is_file():
+        return {}
+    return evaluation.score_golden(load_analyzer(models_dir, version), evaluation.read_golden())
+
+
+def report_lines(scores: dict[str, Any], title: str, gold: dict[str, Any]) -> list[str]:
+    """The report as nlp.evaluation formats it: complaint, per-class topic, coverage; then the golden table."""
+    from nlp.evaluation import format_complaint, format_topic
+
+    lines = format_complaint(scores.get("complaint")) + format_topic(title, scores.get("topic"))
+    if gold:
+        lines += ["", f"golden table ({gold['n']} hand-checked Crimean posts):"]
+        lines += format_complaint(gold["complaint"]) + format_topic("topic on the golden table", gold["topic"])
+        lines.append(f"importance accuracy on complaints: {gold['importance_accuracy']:.3f} (n={gold['n_complaints']})")
+    return lines
 
 
 def score(models_dir: Path, version: str, rows: pd.DataFrame) -> Scored:
@@ -96,7 +121,7 @@ def save_confusion_png(rows: pd.DataFrame, scored: Scored, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(size, size))
     ConfusionMatrixDisplay.from_predictions(truth, pred, labels=labels, normalize="true", values_format=".2f",
                                             xticks_rotation=90, ax=ax, colorbar=False, cmap="Blues")
-    ax.set_title(f"topic groups, model {scored.version} (n={int(has_t.sum())}, rows sum to 1)")
+    ax.set_title(f"model {scored.version}: topic groups\n(n={int(has_t.sum())}, each true row sums to 1)", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
