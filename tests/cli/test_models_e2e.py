@@ -131,6 +131,8 @@ def test_db_upgrade_and_run_once(lite, models, tmp_path):
     assert isinstance(cli.json("run", "deliver"), dict)
     sources = {s["key"]: s for s in cli.json("sources", "list")}
     assert sources["vk:wall:-100001"]["enabled"] is False and sources["replay:samples/demo.jsonl"]["enabled"]
+    off = cli("run", "collect", "--source", "vk:wall:-100001", ok=False)
+    assert off.exit_code == 2 and "is disabled (disabled in config)" in off.stderr
 
 
 @pytest.mark.slow

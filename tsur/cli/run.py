@@ -16,6 +16,21 @@ OUTCOME_COLUMNS = {"source": "Source", "status": "Status", "pages": "Pages", "ne
                    "quarantined": "Quarantined", "requests": "Requests", "waits": "Waits s", "error": "Error"}
 
 
+def _check_enabled(st, key: str) -> None:
+    """A disabled source is not polled: say so instead of reporting it as leased elsewhere."""
+    import sqlalchemy as sa
+
+    from storage.tables import Source
+
+    with st.sessions() as s:
+        row = s.execute(sa.select(Source.enabled, Source.disabled_reason).where(Source.key == key)).first()
+    if row is None:
+        raise KeyError(f"unknown source {key!r} (see `tsur sources list`)")
+    if not row.enabled:
+        raise ValueError(f"source {key} is disabled ({row.disabled_reason or 'no reason'}): "
+                         f"`tsur sources enable {key}` first")
+
+
 @app.command("collect")
 def collect(ctx: typer.Context, source: Optional[str] = typer.Option(
         None, "--source", help="Poll only this source key (default: every enabled source that is due).")) -> None:
@@ -26,6 +41,8 @@ def collect(ctx: typer.Context, source: Optional[str] = typer.Option(
     st = state(ctx)
     pipeline = st.pipeline
     pipeline.sync_sources()
+    if source:
+        _check_enabled(st, source)
     outcomes = [pipeline.collect(source)] if source else pipeline.collect_due()
     print_rows(st, [asdict(o) for o in outcomes], OUTCOME_COLUMNS, title="Collected",
                widths={"error": 50}, empty="no source was due")
