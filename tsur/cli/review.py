@@ -173,7 +173,7 @@ def show(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or tick
 
 
 def register(root: typer.Typer) -> None:
-    """Add the top-level ops commands and the bulk commands."""
+    """Add the top-level ops commands: show, confirm, reassign."""
     root.command("show")(show)
     root.command("confirm")(confirm)
     root.command("reassign")(reassign)
