@@ -56,5 +56,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: list[str] | N
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "telethon", "urllib3", "alembic"):
+    for noisy in ("apscheduler", "telethon", "urllib3", "alembic", "pymorphy3", "natasha", "slovnet"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -36,7 +36,7 @@ def decisions_by_outcome(session: Session) -> Counter:
 
 def print_summary(session: Session, console: Console | None = None) -> None:
     """Print tickets by agency and the pipeline's state."""
-    console = console or Console()
+    console = console or Console(width=None if Console().is_terminal else 120)
     table = Table(title="Tickets by agency")
     for col, justify in (("Agency", "left"), ("Tickets", "right"), ("High", "right"), ("Overdue", "right"),
                          ("Items", "right")):
