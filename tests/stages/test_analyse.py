@@ -106,3 +106,38 @@ def test_four_workers_exactly_once_with_sigkill(pg_url):
     survivors_done = sum(int(out.split()[-1]) for out, _ in outputs[1:])
     assert survivors_done + by_worker["w0"] == n_items
     engine.dispose()
+
+
+class PlaceAnalyzer(EchoAnalyzer):
+    """Finds «Ялта» only; everything else names no place."""
+
+    def analyze(self, inputs):
+        from dataclasses import replace
+
+        return [replace(a, municipality="городской округ Ялта", geo_evidence="в Ялте", geo_confidence=0.9,
+                        reasons=("geo: «в Ялте»",)) if "Ялт" in x.text else replace(a, municipality=None)
+                for a, x in zip(super().analyze(inputs), inputs)]
+
+
+def test_comment_without_place_inherits_the_posts_place(sessions):
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-1", platform="vk", handle="-1")
+        s.add(src)
+        s.flush()
+        save_page(s, src, Page((RawItem("vk", "vk:wall:-1", "10", T0, "В Ялте нет воды"),
+                                RawItem("vk", "vk:wall:-1", "10_1", T0, "и у нас нет", kind="comment", parent_id="10"),
+                                RawItem("vk", "vk:wall:-1", "11", T0, "нет света"),
+                                RawItem("vk", "vk:wall:-1", "11_1", T0, "тоже нет", kind="comment", parent_id="11")),
+                               None))
+    analyse_pending(sessions, PlaceAnalyzer(), worker="w", batch=2)  # parent and comment in one batch or not
+    with sessions.begin() as s:  # a later comment on an already analysed post
+        save_page(s, s.scalar(sa.select(Source)), Page((RawItem("vk", "vk:wall:-1", "10_2", T0, "третий день",
+                                                                kind="comment", parent_id="10"),), None))
+    analyse_pending(sessions, PlaceAnalyzer(), worker="w")
+    with sessions() as s:
+        rows = dict(s.execute(sa.select(Item.item_id, AnalysisRow).join(AnalysisRow, AnalysisRow.item_pk == Item.id)).all())
+    for comment in ("10_1", "10_2"):
+        assert rows[comment].municipality == "городской округ Ялта"
+        assert rows[comment].geo_confidence == pytest.approx(0.81) and rows[comment].geo_evidence is None
+        assert "place of the post commented on: «в Ялте»" in rows[comment].reasons[-1]
+    assert rows["11_1"].municipality is None  # the post named no place either

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -42,6 +43,46 @@ def analysis_row(result: Analysis, item: Item, worker: str) -> AnalysisRow:
     )
 
 
+def _parent_places(session: Session, items: list[Item], results: dict[int, Analysis]) -> dict[int, Analysis]:
+    """For comments that name no place: the analysis of the post they comment on, if it names one."""
+    orphans = [i for i in items if i.parent_id and results[i.id].geo_evidence is None]
+    if not orphans:
+        return {}
+    in_batch = {(i.source, i.item_id): results[i.id] for i in items}
+    wanted = {(i.source, i.parent_id) for i in orphans} - set(in_batch)
+    stored: dict[tuple[str, str], Analysis] = {}
+    for source, parent_id in wanted:
+        row = session.execute(
+            sa.select(AnalysisRow).join(Item, Item.id == AnalysisRow.item_pk)
+            .where(Item.source == source, Item.item_id == parent_id, AnalysisRow.revision == Item.revision)
+            .order_by(AnalysisRow.id.desc()).limit(1)
+        ).scalar()
+        if row is not None:
+            stored[(source, parent_id)] = Analysis(
+                item_pk=row.item_pk, model_version=row.model_version, is_complaint=row.is_complaint,
+                complaint_proba=row.complaint_proba, topic_group=row.topic_group, topic_proba=row.topic_proba,
+                municipality=row.municipality, settlement=row.settlement, geo_evidence=row.geo_evidence,
+                geo_confidence=row.geo_confidence)
+    parents = {**stored, **in_batch}
+    found = {}
+    for item in orphans:
+        parent = parents.get((item.source, item.parent_id))
+        if parent is not None and parent.geo_evidence and parent.municipality:
+            found[item.id] = parent
+    return found
+
+
+def inherit_parent_place(result: Analysis, parent: Analysis) -> Analysis:
+    """A comment that names no place is about the place of the post it answers."""
+    where = parent.settlement or parent.municipality
+    return replace(
+        result, municipality=parent.municipality, settlement=parent.settlement,
+        geo_confidence=round(parent.geo_confidence * 0.9, 4),
+        reasons=(*[r for r in result.reasons if not r.startswith("geo:")],
+                 f"geo: place of the post commented on: «{parent.geo_evidence}» → {where}"),
+    )
+
+
 def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int) -> int:
     """Analyse one claimed batch in one transaction; returns how many items it analysed."""
     with sessions.begin() as s:
@@ -54,7 +95,10 @@ def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker
         if len(results) != len(items):
             raise RuntimeError(f"analyzer returned {len(results)} results for {len(items)} items")
         by_pk = {i.id: i for i in items}
-        for result in results:
+        by_item = {r.item_pk: r for r in results}
+        for pk, parent in _parent_places(s, items, by_item).items():
+            by_item[pk] = inherit_parent_place(by_item[pk], parent)
+        for result in by_item.values():
             item = by_pk[result.item_pk]
             s.add(analysis_row(result, item, worker))
             item.stage = "route"
