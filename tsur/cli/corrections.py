@@ -143,7 +143,7 @@ def _open_ticket(session: Session, item, view, agency: str | None, rule_reason: 
 
 def _confirmations(session: Session, item_pk: int, analysis, changes: dict[str, Any], *, actor: str, reason: str,
                    now: datetime) -> int:
-    """Labels for the fields ops saw and left as they were (value == previous): confirmed training data."""
+    """Labels for the fields ops saw and left as they were (not in `changes`): confirmed training data."""
     n = 0
     for f in ("topic_group", "topic", "municipality", "settlement"):
         if f not in changes and getattr(analysis, f) is not None:
@@ -167,7 +167,8 @@ def _resolve(session: Session, decision, analysis, changes: dict[str, Any], *, a
     if ticket is None:
         out.note = "marked not a complaint"
         return out
-    out.labels += _confirmations(session, decision.item_pk, analysis, changes, actor=actor, reason=reason, now=now)
+    # a field ops set to the value it already had is a confirmation, not a correction: label it too
+    out.labels += _confirmations(session, decision.item_pk, analysis, corrections, actor=actor, reason=reason, now=now)
     out.ticket_id, out.events = ticket.id, 1
     out.note = f"{'joined' if action == 'attach' else 'opened'} ticket {ticket.id}"
     return out
