@@ -6,6 +6,7 @@ else raises ArtifactError with one clear line.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import platform
@@ -16,6 +17,7 @@ import skops.io as sio
 
 PROTOCOL = 1
 META = "meta.json"
+VOCAB_SUFFIX = ".vocab.txt"
 # Types a shipped model may contain (skops refuses anything else that is not trusted by default).
 TRUSTED_TYPES = frozenset({
     "sklearn.feature_extraction.text.TfidfVectorizer",
@@ -51,10 +53,19 @@ def library_versions() -> dict[str, str]:
 
 
 def save_bundle(folder: Path, estimators: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    """Write each estimator as <name>.skops and meta.json with their sha256; return the meta written."""
+    """Write each estimator as <name>.skops and meta.json with their sha256; return the meta written.
+
+    A fitted `vocabulary_` goes to <name>.vocab.txt (one term per line, line number = column): skops
+    writes a 100k-entry dict very slowly, a text file is instant and readable.
+    """
     folder.mkdir(parents=True, exist_ok=False)
     files = {}
     for name, estimator in estimators.items():
+        vocabulary = getattr(estimator, "vocabulary_", None)
+        if vocabulary is not None:
+            files.update(save_vocabulary(folder / f"{name}{VOCAB_SUFFIX}", vocabulary))
+            estimator = copy.copy(estimator)
+            estimator.vocabulary_ = {}
         path = folder / f"{name}.skops"
         sio.dump(estimator, path)
         files[path.name] = sha256_file(path)
@@ -81,15 +92,37 @@ def read_meta(folder: Path) -> dict[str, Any]:
 def load_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(estimators by name, meta) after the protocol, sha256 and type checks."""
     meta = read_meta(folder)
-    estimators = {}
-    for filename, expected in meta.get("files", {}).items():
+    files = meta.get("files", {})
+    for filename, expected in files.items():
         path = folder / filename
         if not path.is_file():
             raise ArtifactError(f"{path}: listed in {META} but missing")
         if sha256_file(path) != expected:
             raise ArtifactError(f"{path}: sha256 differs from {META}; the file was changed after training")
-        estimators[path.stem] = load_trusted(path)
+    estimators = {}
+    for filename in files:
+        if filename.endswith(".skops"):
+            name = filename[: -len(".skops")]
+            estimators[name] = load_trusted(folder / filename)
+            vocab = folder / f"{name}{VOCAB_SUFFIX}"
+            if vocab.name in files:
+                estimators[name].vocabulary_ = load_vocabulary(vocab)
     return estimators, meta
+
+
+def save_vocabulary(path: Path, vocabulary: dict[str, int]) -> dict[str, str]:
+    """Write terms ordered by column index, one per line; return {filename: sha256}."""
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    if any("\n" in t for t in terms):
+        raise ValueError("a vocabulary term contains a newline")
+    path.write_text("\n".join(terms) + "\n", encoding="utf-8")
+    return {path.name: sha256_file(path)}
+
+
+def load_vocabulary(path: Path) -> dict[str, int]:
+    """Term → column index from a vocabulary file."""
+    terms = path.read_text(encoding="utf-8").split("\n")[:-1]
+    return {term: i for i, term in enumerate(terms)}
 
 
 def load_trusted(path: Path) -> Any:

@@ -7,6 +7,8 @@ Sources and labels (documented in models/<version>/meta.json too):
 - sentirueval: tweets, overall −1 → complaint, 0 / 1 → not; mixed dropped.
 - cedr: LiveJournal/Lenta news/tweets → not complaint (anger rows dropped: they may be complaints).
 - seed: ИМ hackathon topic names, ПОС category names and lexicon words as short topic rows (no complaint label).
+- other: in training, a seeded sample of the sentirueval/cedr training rows also serves as topic «Прочее»
+  (banks, telecom, news: hackathon groups «Связь и телевидение», «Экономика и бизнес» → Прочее).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nlp.features import model_text
 from nlp.normalize import lemmas
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "topics"
@@ -121,7 +124,7 @@ def dedup_key(text: str) -> str:
 def add_keys(df: pd.DataFrame) -> pd.DataFrame:
     """Add `lemmas` (space-joined, the model input) and `key` (dedup key) columns."""
     seqs = [lemmas(t) for t in df["text"].astype(str)]
-    return df.assign(lemmas=[" ".join(s) for s in seqs],
+    return df.assign(lemmas=[model_text(s) for s in seqs],
                      key=[" ".join(w for w in s if not _DIGITS.match(w)) for s in seqs])
 
 

@@ -17,11 +17,14 @@ from sklearn.linear_model import LogisticRegression
 
 from nlp import data, metrics
 from nlp.artifacts import save_bundle
+from nlp.features import STOPWORDS
 from nlp.registry import next_version, resolve
 
 SEED = 13
 VECTORIZER = dict(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=2, max_df=0.5,
                   max_features=120_000, sublinear_tf=True, dtype=np.float32)
+OTHER_ROWS = 4000  # social/news rows that also train topic «Прочее»
+CLASS_WEIGHT_POWER = 0.5  # class weight (largest / class count) ** power: between none (0) and balanced (1)
 SEED_WEIGHT = 5.0  # topic names / lexicon rows stand for many unseen texts of small groups
 EXTRA_WEIGHT = 3.0  # ops corrections from the labels table
 
@@ -81,16 +84,26 @@ def fit_heads(rows: pd.DataFrame, say: data.Progress) -> tuple[TfidfVectorizer, 
     complaint = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=SEED)
     complaint.fit(matrix[has_c], rows.loc[has_c, "is_complaint"].astype(int))
     say("fitted complaint head")
-    has_t = rows["topic_group"].notna().to_numpy()
-    weights = np.select([rows["source"] == "seed", rows["source"] == "extra"], [SEED_WEIGHT, EXTRA_WEIGHT], 1.0)
-    topic = LogisticRegression(C=8.0, max_iter=2000, random_state=SEED)
-    topic.fit(matrix[has_t], rows.loc[has_t, "topic_group"].astype(str), sample_weight=weights[has_t])
+    topic_rows = topic_training_rows(rows)
+    weights = np.select([topic_rows["source"] == "seed", topic_rows["source"] == "extra"],
+                        [SEED_WEIGHT, EXTRA_WEIGHT], 1.0)
+    counts = topic_rows["topic_group"].value_counts()
+    class_weight = {c: float((counts.max() / n) ** CLASS_WEIGHT_POWER) for c, n in counts.items()}
+    topic = LogisticRegression(C=8.0, max_iter=2000, random_state=SEED, class_weight=class_weight)
+    topic.fit(vectorizer.transform(topic_rows["lemmas"]), topic_rows["topic_group"].astype(str), sample_weight=weights)
     say("fitted topic head")
     for head in (complaint, topic):
         head.coef_ = head.coef_.astype(np.float32)
         head.intercept_ = head.intercept_.astype(np.float32)
     vectorizer.stop_words_ = None  # not needed for transform; keeps the artifact small
     return vectorizer, complaint, topic
+
+
+def topic_training_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a topic, plus a seeded sample of social/news rows labelled «Прочее»."""
+    social = rows[rows["topic_group"].isna() & rows["source"].str.match(r"^(sentirueval|cedr)")]
+    other = social.sample(min(OTHER_ROWS, len(social)), random_state=SEED).assign(topic_group="Прочее")
+    return pd.concat([rows[rows["topic_group"].notna()], other])
 
 
 def describe(train_rows: pd.DataFrame, test_rows: pd.DataFrame, cutoff: pd.Timestamp, sample: int | None,
@@ -112,6 +125,8 @@ def describe(train_rows: pd.DataFrame, test_rows: pd.DataFrame, cutoff: pd.Times
         "labels": {"complaint": [0, 1], "topic_group": [str(c) for c in topic.classes_],
                    "importance": ["normal", "high"]},
         "params": {"vectorizer": {k: str(v) for k, v in VECTORIZER.items()}, "seed": SEED,
-                   "seed_weight": SEED_WEIGHT, "extra_weight": EXTRA_WEIGHT},
+                   "seed_weight": SEED_WEIGHT, "extra_weight": EXTRA_WEIGHT,
+                   "other_rows": OTHER_ROWS, "class_weight_power": CLASS_WEIGHT_POWER,
+                   "stopwords": sorted(STOPWORDS)},
         "metrics": scores,
     }
