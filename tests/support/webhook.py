@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,10 +29,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class WebhookReceiver:
-    """Records every signed POST; `fail_first` answers that many requests with HTTP 503 first."""
+    """Records every signed POST. `fail_first` answers that many requests with HTTP 503 first (or with the
+    statuses in `script`, in order); `slow_first` requests are recorded but answered after `slow_s`."""
 
-    def __init__(self, secret: str, fail_first: int = 0):
+    def __init__(self, secret: str, fail_first: int = 0, script: list[int] | None = None, slow_first: int = 0,
+                 slow_s: float = 0.0):
         self.secret, self.fail_left = secret, fail_first
+        self.script = list(script or [])
+        self.slow_left, self.slow_s = slow_first, slow_s
         self.log: list[tuple[str, dict]] = []  # (Idempotency-Key header, parsed body) of accepted posts
         self.refused = 0
         self.bad_signatures = 0
@@ -48,14 +53,20 @@ class WebhookReceiver:
         """The HTTP status for one POST; a valid one is recorded."""
         headers = {k.lower(): v for k, v in headers.items()}
         with self._lock:
-            if self.fail_left > 0:
-                self.fail_left -= 1
+            if self.script or self.fail_left > 0:
+                if self.script:
+                    status = self.script.pop(0)
+                else:
+                    status, self.fail_left = 503, self.fail_left - 1
                 self.refused += 1
-                return 503
+                return status
             if sign(self.secret, headers.get("x-tsur-timestamp", ""), body) != headers.get("x-tsur-signature"):
                 self.bad_signatures += 1
                 return 401
             self.log.append((headers.get("idempotency-key", ""), json.loads(body)))
+            slow, self.slow_left = self.slow_left > 0, self.slow_left - 1
+        if slow:
+            time.sleep(self.slow_s)  # the receipt is recorded, but the sender may time out first
         return 200
 
     def receipts(self) -> Counter:
