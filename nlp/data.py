@@ -159,7 +159,7 @@ def load_all(shared: Path, sample: int | None = None, progress: Progress | None 
 def snapshot_sha256(df: pd.DataFrame) -> str:
     """sha256 over the training texts and labels in order (the data snapshot fingerprint)."""
     digest = hashlib.sha256()
-    for row in df[["source", "text", "topic_group", "is_complaint"]].fillna("").astype(str).itertuples(index=False):
+    for row in df[["source", "text", "topic_group", "is_complaint"]].astype(object).fillna("").astype(str).itertuples(index=False):
         digest.update("\t".join(row).encode())
         digest.update(b"\n")
     return digest.hexdigest()
