@@ -53,11 +53,13 @@ class Analyzer:
         p_complaint = self.complaint.predict_proba(matrix)[:, 1]
         p_topic = self.topic.predict_proba(matrix)
         best = p_topic.argmax(axis=1)
-        return [self.compose(item, seq, matrix[i], float(p_complaint[i]), int(best[i]), float(p_topic[i, best[i]]))
+        ptr = matrix.indptr
+        return [self.compose(item, seq, (matrix.indices[ptr[i]:ptr[i + 1]], matrix.data[ptr[i]:ptr[i + 1]]),
+                             float(p_complaint[i]), int(best[i]), float(p_topic[i, best[i]]))
                 for i, (item, seq) in enumerate(zip(inputs, seqs))]
 
-    def compose(self, item: AnalysisInput, seq: list[str], row, p_complaint: float, best: int,
-                p_topic: float) -> Analysis:
+    def compose(self, item: AnalysisInput, seq: list[str], row: tuple[np.ndarray, np.ndarray],
+                p_complaint: float, best: int, p_topic: float) -> Analysis:
         """One Analysis with reasons from top features, the geo match and importance rules."""
         is_complaint = p_complaint >= COMPLAINT_THRESHOLD
         group = str(self.topic.classes_[best])
@@ -76,13 +78,14 @@ class Analyzer:
             geo_evidence=getattr(geo, "evidence", None), geo_confidence=float(getattr(geo, "confidence", 0.0)),
             importance=importance, reasons=tuple(reasons))
 
-    def explain(self, row, coef: np.ndarray) -> str:
-        """The terms of `row` that pushed most towards the class with weights `coef` ('вода, нет вода')."""
-        if row.nnz == 0:
+    def explain(self, row: tuple[np.ndarray, np.ndarray], coef: np.ndarray) -> str:
+        """The terms of a (column indices, tf-idf values) row that pushed most towards the class of `coef`."""
+        indices, values = row
+        if not len(indices):
             return "no known words"
-        weights = row.data * coef[row.indices]
+        weights = values * coef[indices]
         order = np.argsort(-weights)[:TOP_FEATURES]
-        terms = [self.terms[row.indices[j]] for j in order if weights[j] > 0]
+        terms = [self.terms[indices[j]] for j in order if weights[j] > 0]
         return ", ".join(terms) if terms else "no supporting words"
 
     def locate(self, item: AnalysisInput):
