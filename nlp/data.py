@@ -2,10 +2,11 @@
 
 Sources and labels (documented in models/<version>/meta.json too):
 - spb: «Наш Санкт-Петербург» appeals → complaint; topic by config/topics/spb_crosswalk.csv (reason → ИМ group).
-- troitsk: appeals to the head of Troitsk → complaint unless it thanks; topic weakly labelled by
+- troitsk: appeals to the head of Troitsk (his name removed) → complaint unless it thanks; topic weakly labelled by
   config/topics/lexicon.csv (only when one group clearly wins).
 - sentirueval: tweets, overall −1 → complaint, 0 / 1 → not; mixed dropped.
-- cedr: LiveJournal/Lenta news/tweets → not complaint (anger rows dropped: they may be complaints).
+- cedr: LiveJournal/Lenta news/tweets that are neutral or positive (no emotion, joy, surprise) → not complaint;
+  sadness/fear/anger rows are dropped (they may be complaints; as negatives they taught "ужас" = no complaint).
 - seed: ИМ hackathon topic names, ПОС category names and lexicon words as short topic rows (no complaint label).
 - other: in training, a seeded sample of the sentirueval/cedr training rows also serves as topic «Прочее»
   (banks, telecom, news: hackathon groups «Связь и телевидение», «Экономика и бизнес» → Прочее).
@@ -28,6 +29,7 @@ COLUMNS = ["text", "source", "created_dt", "topic_group", "is_complaint"]
 TEST_FRACTION = 0.2
 _THANKS = re.compile(r"благодар|спасибо", re.IGNORECASE)
 _DIGITS = re.compile(r"^\d+$")
+_ADDRESSEE = re.compile(r"Владимир\w*\s+Евген\w*|Дудочкин\w*", re.IGNORECASE)  # the head of Troitsk
 
 Progress = Callable[[str], None]
 
@@ -55,6 +57,7 @@ def load_troitsk(shared: Path) -> pd.DataFrame:
     """Troitsk appeals: complaints unless they thank; lexicon topic where unambiguous."""
     raw = pd.read_csv(shared / "troitsk_appeals_2017_2020" / "troitsk_head_appeals.csv")
     text = (raw["title"].fillna("") + ". " + raw["text"].fillna("")).str.strip(". ")
+    text = text.str.replace(_ADDRESSEE, "", regex=True)
     thanks = raw["title"].fillna("").str.contains(_THANKS)
     return pd.DataFrame({"text": text, "source": "troitsk", "created_dt": pd.to_datetime(raw["date"], errors="coerce"),
                          "topic_group": [label_by_lexicon(t) for t in text],
@@ -71,10 +74,10 @@ def load_sentirueval(shared: Path) -> pd.DataFrame:
 
 
 def load_cedr(shared: Path) -> pd.DataFrame:
-    """CEDR blog/news/tweet sentences without anger → not complaints."""
+    """CEDR blog/news/tweet sentences without sadness, fear or anger → not complaints."""
     folder = shared / "cedr_emotions"
     raw = pd.concat([pd.read_csv(folder / f"cedr-main-{part}.csv") for part in ("train", "test")])
-    raw = raw[~raw["labels"].astype(str).str.contains("4")]
+    raw = raw[~raw["labels"].astype(str).str.contains(r"[134]")]
     return pd.DataFrame({"text": raw["text"], "source": "cedr:" + raw["source"].astype(str),
                          "created_dt": pd.NaT, "topic_group": None, "is_complaint": 0.0})
 
