@@ -1,5 +1,8 @@
 """Batched analysis: complaint?, topic group, place (nlp.geo), importance, with probabilities and reasons.
 
+Importance rules run on complaints only (a news post about a school is not urgent); `topic` (the fine ИМ
+topic) stays None: no data set labels it.
+
 Example:
     analyzer = load_analyzer()                      # models/ACTIVE
     [a] = analyzer.analyze([AnalysisInput(1, "Третий день нет воды в Саках", "Сакский район")])

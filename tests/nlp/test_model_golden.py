@@ -43,3 +43,11 @@ def test_importance_floor(golden):
 
 def test_golden_table_uses_the_model_label_set(analyzer):
     assert set(read_golden()["topic_group"]) <= set(analyzer.topic.classes_)
+
+
+def test_evaluation_command_prints_the_golden_report(capsys):
+    from nlp.evaluation import main
+
+    assert main(["--golden-only"]) == 0
+    out = capsys.readouterr().out
+    assert "Crimean golden table" in out and "auto-routable at 95% precision" in out
