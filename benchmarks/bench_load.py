@@ -25,6 +25,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,7 +98,7 @@ def keys(pipeline) -> list[str]:
         return list(s.scalars(sa.select(Source.key).where(Source.enabled.is_(True)).order_by(Source.id)))
 
 
-def run_worker(url: str, name: str, sources: Path, analyzer: str) -> int:
+def run_worker(url: str, name: str, sources: Path, analyzer: str, route_batch: int = 200) -> int:
     """Loop collect, analyse, route (the daemon's jobs, in one thread) until SIGTERM; then print this
     process's peak memory and the failed passes by stage and error as JSON."""
     import logging
@@ -107,8 +108,8 @@ def run_worker(url: str, name: str, sources: Path, analyzer: str) -> int:
 
     logging.basicConfig(level=logging.WARNING, format=f"{name} %(levelname)s %(name)s: %(message)s")
     settings = load_settings(database_url=url, sources_file=sources, worker_id=name, lease_ttl_s=120,
-                             max_pages_per_poll=4, analyse_batch=500, route_batch=200, log_level="WARNING",
-                             data_dir=sources.parent)
+                             max_pages_per_poll=4, analyse_batch=500, route_batch=route_batch, log_level="WARNING",
+                             data_dir=sources.parent, models_dir=sources.parent / "models")
     pipeline = Pipeline(settings, migrate=False)
     pipeline.run_collect = lambda: [pipeline.collect(k) for k in keys(pipeline)]
     if analyzer == "echo":
@@ -162,14 +163,17 @@ def drop_schema(base_url: str, schema: str) -> None:
     admin.dispose()
 
 
-def prepare(url: str, sources: Path):
-    """Migrate the schema and register the sources; returns a session factory."""
+def prepare(url: str, sources: Path, index_text_hash: bool = False):
+    """Migrate the schema and register the sources (optionally with the experimental text_hash index)."""
     from collectors.sources_file import load_sources
     from storage.db import make_engine, make_sessionmaker, upgrade
     from storage.sources import sync_sources
 
     engine = make_engine(url)
     upgrade(engine)
+    if index_text_hash:  # not in the schema: measures what routing.incidents.by_hash would gain from it
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE INDEX ix_bench_items_text_hash ON items (text_hash)")
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         sync_sources(s, load_sources(sources))
@@ -201,14 +205,24 @@ def latency(sessions) -> dict[str, float]:
     return {"p50": p50, "p90": p90, "p99": p99, "max": float(row[1]), "outcomes": outcomes}
 
 
-def run_once(base_url: str, sources: Path, n_items: int, workers: int, analyzer: str, timeout: float,
-             keep: bool) -> dict:
+def run_once(base_url: str, sources: Path, n_items: int, workers: int, args: argparse.Namespace) -> dict:
     """One measured run with `workers` processes in a fresh schema."""
+    keep = args.keep
     url, schema = fresh_schema(base_url)
-    sessions = prepare(url, sources)
+    try:
+        return measure(url, sources, n_items, workers, args)
+    finally:
+        if not keep:
+            drop_schema(base_url, schema)
+
+
+def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.Namespace) -> dict:
+    """Start the workers, wait until every item has a decision, collect the figures."""
+    analyzer, timeout = args.analyzer, args.timeout
+    sessions = prepare(url, sources, args.index_text_hash)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", url, "--sources", str(sources),
-           "--analyzer", analyzer]
+           "--analyzer", analyzer, "--route-batch", str(args.route_batch)]
     procs = [subprocess.Popen(cmd + ["--name", f"w{i}"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
              for i in range(workers)]
     try:
@@ -241,8 +255,6 @@ def run_once(base_url: str, sources: Path, n_items: int, workers: int, analyzer:
               "cpu_s": [r["cpu_s"] for r in sorted(reports, key=lambda r: r["name"])],
               "failed_passes": merge([r["failures"] for r in reports])}
     sessions.kw["bind"].dispose()
-    if not keep:
-        drop_schema(base_url, schema)
     return result
 
 
@@ -273,6 +285,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per run")
     p.add_argument("--keep", action="store_true", help="keep each run's schema for inspection")
+    p.add_argument("--route-batch", type=int, default=200, help="items per route transaction (setting route_batch)")
+    p.add_argument("--index-text-hash", action="store_true",
+                   help="experiment: add an index on items.text_hash (used by incident repost matching)")
     p.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--name", default="w0", help=argparse.SUPPRESS)
     p.add_argument("--sources", type=Path, help=argparse.SUPPRESS)
@@ -282,17 +297,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.worker:
-        return run_worker(args.worker, args.name, args.sources, args.analyzer)
+        return run_worker(args.worker, args.name, args.sources, args.analyzer, args.route_batch)
     if not args.database_url or not args.database_url.startswith("postgresql"):
         print("error: give --database-url postgresql+psycopg://… (or set TSUR_TEST_POSTGRES_URL)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="tsur-bench-") as folder:
+        shutil.copytree(ROOT / "models", Path(folder) / "models")  # a snapshot: retraining may go on meanwhile
         sources = write_world(Path(folder), args.items, args.seed)
         print(f"{args.items} items from {len(sample_texts())} sample texts (seed {args.seed}), "
-              f"analyzer {args.analyzer}, {os.cpu_count()} CPUs", flush=True)
+              f"analyzer {args.analyzer}, route batch {args.route_batch}, "
+              f"{'with' if args.index_text_hash else 'no'} text_hash index, {os.cpu_count()} CPUs", flush=True)
         for workers in [int(w) for w in args.workers.split(",")]:
-            print_result(run_once(args.database_url, sources, args.items, workers, args.analyzer, args.timeout,
-                                  args.keep))
+            print_result(run_once(args.database_url, sources, args.items, workers, args))
     return 0
 
 

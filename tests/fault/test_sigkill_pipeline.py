@@ -37,7 +37,7 @@ def test_sigkill_in_every_stage_and_at_random(pg_url, tmp_path):
         try:
             fleet.start_all(plan)
             for _ in range(3):  # then seeded random crashes while work is in flight
-                wait_quiescent(sessions, -1, rng.uniform(0.3, 1.5), fleet)  # sleeps, reviving the dead
+                fleet.watch(rng.uniform(0.3, 1.5))
                 victim = rng.choice(sorted(plan))
                 fleet.kill(victim)
                 fleet.spawn(victim)

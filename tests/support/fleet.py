@@ -88,6 +88,13 @@ class Fleet:
             self.spawn(name)
         return dead
 
+    def watch(self, seconds: float) -> None:
+        """Let the workers run for `seconds`, restarting any that die on their own meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.revive()
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
     def stop(self, timeout: float = 20) -> dict[str, int]:
         """SIGTERM every worker and wait; returns exit codes by name."""
         for proc in self.procs.values():
