@@ -114,13 +114,19 @@ class Policy:
         return None
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file, or RulesError naming the file."""
+def read_csv(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Rows of a CSV file whose header has the `required` columns, or RulesError naming the file."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            missing = [c for c in required if c not in (reader.fieldnames or ())]
+            if missing:
+                raise RulesError(f"{path}:1: header lacks column(s) {', '.join(missing)}")
+            return list(reader)
     except OSError as exc:
         raise RulesError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -132,6 +138,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise RulesError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def load_agencies(path: Path) -> dict[str, Agency]:
@@ -192,9 +200,9 @@ def load_delivery(path: Path, agencies: dict[str, Agency]) -> DeliveryConfig:
 
 def load_topics(config_dir: Path) -> dict[str, str]:
     """Known topics (normalised) → group, plus every group mapping to itself."""
-    topics = {norm(r["topic"]): r["topic_group"] for r in read_csv(config_dir / "routing_topics.csv")}
+    topics = {norm(r["topic"]): r["topic_group"] for r in read_csv(config_dir / "routing_topics.csv", ("topic", "topic_group"))}
     groups = config_dir / "topics" / "groups.csv"
-    names = [r["group"] for r in read_csv(groups)] if groups.exists() else []
+    names = [r["group"] for r in read_csv(groups, ("group",))] if groups.exists() else []
     for group in set(topics.values()) | set(names):
         topics.setdefault(norm(group), group)
     return topics
@@ -223,7 +231,7 @@ def load_policy(config_dir: Path | None = None, *, rules_path: Path | None = Non
         rules=tuple(read_rules(rules_path)), agencies=agencies, thresholds=thresholds, incident=incident,
         sla=load_sla(data, region, str(main)), delivery=load_delivery(config_dir / "delivery.toml", agencies),
         topics=load_topics(config_dir),
-        municipalities=tuple(r["municipality"] for r in read_csv(config_dir / "routing_municipalities.csv")),
+        municipalities=tuple(r["municipality"] for r in read_csv(config_dir / "routing_municipalities.csv", ("municipality",))),
         rules_path=rules_path,
     )
     if strict:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.sanitize import clean_json, clean_text
 from storage.tables import Cursor, Item, QuarantineRecord, Source, utcnow
 from tsur.records import Page, RawItem
 
@@ -33,19 +34,24 @@ def _insert(session: Session):
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Item)
 
 
+def _opt(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
+
+
 def _row(item: RawItem, now: datetime) -> dict[str, Any]:
+    text = clean_text(item.text)
     return {
         "platform": item.platform,
-        "source": item.source,
-        "item_id": item.item_id,
-        "parent_id": item.parent_id,
+        "source": clean_text(item.source),
+        "item_id": clean_text(item.item_id),
+        "parent_id": _opt(item.parent_id),
         "kind": item.kind,
         "published_at": item.published_at,
-        "text": item.text,
-        "text_hash": text_hash(item.text),
-        "url": item.url,
-        "author": item.author,
-        "raw": item.raw,
+        "text": text,
+        "text_hash": text_hash(text),
+        "url": _opt(item.url),
+        "author": _opt(item.author),
+        "raw": clean_json(item.raw),
         "revision": 1,
         "stage": "analyse",
         "first_seen_at": now,
@@ -54,7 +60,7 @@ def _row(item: RawItem, now: datetime) -> dict[str, Any]:
 
 
 def _existing_hashes(session: Session, items: list[RawItem]) -> dict[tuple[str, str, str], str]:
-    keys = {(i.platform, i.source, i.item_id) for i in items}
+    keys = {(i.platform, clean_text(i.source), clean_text(i.item_id)) for i in items}
     by_source: dict[tuple[str, str], list[str]] = {}
     for platform, source, item_id in keys:
         by_source.setdefault((platform, source), []).append(item_id)
@@ -74,9 +80,12 @@ def upsert_items(session: Session, items: list[RawItem], now: datetime | None = 
     if not items:
         return SaveResult()
     now = now or utcnow()
-    latest = {(i.platform, i.source, i.item_id): i for i in items}  # last copy in a page wins
-    before = _existing_hashes(session, list(latest.values()))
-    rows = [_row(i, now) for i in latest.values()]
+    rows_by_key = {}
+    for i in items:  # the last copy of an item in a page wins
+        row = _row(i, now)
+        rows_by_key[(row["platform"], row["source"], row["item_id"])] = row
+    before = _existing_hashes(session, list(items))
+    rows = list(rows_by_key.values())
     stmt = _insert(session)
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
@@ -95,9 +104,9 @@ def upsert_items(session: Session, items: list[RawItem], now: datetime | None = 
         where=Item.text_hash != excluded.text_hash,
     )
     session.execute(stmt, rows)
-    new = sum(1 for k in latest if k not in before)
-    updated = sum(1 for k, i in latest.items() if k in before and before[k] != text_hash(i.text))
-    return SaveResult(new=new, updated=updated, unchanged=len(latest) - new - updated)
+    new = sum(1 for k in rows_by_key if k not in before)
+    updated = sum(1 for k, r in rows_by_key.items() if k in before and before[k] != r["text_hash"])
+    return SaveResult(new=new, updated=updated, unchanged=len(rows_by_key) - new - updated)
 
 
 def save_cursor(session: Session, source_id: int, value: dict[str, Any], now: datetime | None = None) -> None:
@@ -121,7 +130,8 @@ def save_page(session: Session, source: Source, page: Page, now: datetime | None
     now = now or utcnow()
     result = upsert_items(session, list(page.items), now)
     for q in page.quarantined:
-        session.add(QuarantineRecord(source=q.source, reason=q.reason, raw=q.raw, created_at=now))
+        session.add(QuarantineRecord(source=clean_text(q.source), reason=clean_text(q.reason), raw=clean_json(q.raw),
+                                     created_at=now))
     if page.cursor is not None:
         save_cursor(session, source.id, page.cursor, now)
     if result.new:

@@ -45,8 +45,13 @@ class _TomlFile(PydanticBaseSettingsSource):
             raise ConfigError(f"{self.path}: secrets must come from the environment, not a file: {', '.join(leaked)}")
         unknown = sorted(set(values) - set(self.settings_cls.model_fields))
         if unknown:
-            raise ConfigError(f"{self.path}: unknown setting(s): {', '.join(unknown)}")
+            raise ConfigError(f"{self.path}: unknown setting(s): {', '.join(_show(u) for u in unknown)}")
         return values
+
+
+def _show(name: str) -> str:
+    """A setting name as typed, or its repr when it holds characters that would break the line."""
+    return name if name.isprintable() else repr(name)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -58,6 +63,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 class Settings(BaseSettings):

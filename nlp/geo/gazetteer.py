@@ -36,11 +36,14 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, 
     """Rows with line numbers of a config CSV whose header must be exactly `columns`."""
     if not path.is_file():
         raise GazetteerError(f"{path}: file not found (run scripts/build_gazetteer.py)")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != columns:
-            raise GazetteerError(f"{path}:1: header must be {','.join(columns)}")
-        rows = [(reader.line_num, row) for row in reader]
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != columns:
+                raise GazetteerError(f"{path}:1: header must be {','.join(columns)}")
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as exc:
+        raise GazetteerError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     for line, row in rows:
         if None in row or any(v is None for v in row.values()):
             raise GazetteerError(f"{path}:{line}: expected {len(columns)} fields")

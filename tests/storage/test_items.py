@@ -91,3 +91,14 @@ def test_naive_datetime_refused(sessions, source):
     bad = RawItem(platform="vk", source="vk:wall:-1", item_id="x", published_at=datetime(2026, 1, 1), text="t")
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store(sessions, source, Page((bad,), None))
+
+
+def test_poison_text_is_cleaned_not_refused(sessions, source):
+    nasty = "нет\x00 воды \ud83d конец"
+    store(sessions, source, Page((item(1, nasty, raw={"t\x00": ["\udc00", 1]}),), None))
+    with sessions() as s:
+        row = s.scalar(sa.select(Item))
+        assert row.text == "нет воды \ufffd конец"
+        assert row.raw == {"t": ["\ufffd", 1]}
+    again = store(sessions, source, Page((item(1, nasty),), None))
+    assert again.unchanged == 1  # the hash is of the cleaned text, so a re-fetch is not an edit
