@@ -9,8 +9,8 @@ addresses vary, each item gets one of 8 origin sources (each with its home munic
 written as JSONL replay files (8 replay sources), so the workers run the real path: replay collector →
 items → the real analyzer (models/ACTIVE; `--analyzer echo` for a test double) → routing → tickets.
 Each worker count runs in a fresh schema. Every worker loops over collect, analyse and route (the
-daemon's jobs, one after the other; a failed pass is retried like the daemon does); the clock starts once every worker has loaded its models and stops when every item
-has a decision.
+daemon's jobs, one after the other; a failed pass is retried like the daemon does); the clock starts
+once every worker has loaded its models and stops when every item has a decision.
 
 Printed per run: items/s; latency percentiles — in a replay there is no real "published" moment, so
 latency is measured from the moment the item was stored (items.first_seen_at) to its decision's
@@ -135,7 +135,8 @@ def run_worker(url: str, name: str, sources: Path, analyzer: str, route_batch: i
         pipeline.stop.wait(0.05)
     pipeline.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"name": name, "maxrss_mb": round(usage.ru_maxrss / 1024, 1), "passes": passes, "failures": failures,
+    print(json.dumps({"name": name, "maxrss_mb": round(usage.ru_maxrss / 1024, 1), "passes": passes,
+                      "failures": failures,
                       "cpu_s": round(usage.ru_utime + usage.ru_stime, 1)}), flush=True)
     return 0
 

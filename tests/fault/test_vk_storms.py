@@ -45,7 +45,7 @@ def settings(tmp_path):
 
 def clean_harvest(settings) -> dict[tuple[str, str, str], str]:
     """What one poll without any failure stores: the reference the stormy run must equal."""
-    clock, fake = SimulatedClock(1000.0), None
+    clock = SimulatedClock(1000.0)
     fake = StormVk(token=TOKEN, clock=clock)
     world(fake)
     with StormVkServer(fake) as url:

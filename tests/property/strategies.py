@@ -8,9 +8,9 @@ MIXED = ("нет воды вOда ёлка Симферополь Ялта Ке�
          "الماء 水 ミズ ‎‏ ̶̷ ̈ \u200b\u200d\ufeff\u00a0\t\r\n\x00\x1b\u2028\u2029 # @ https://vk.com/id1 [id1|Вася]")
 
 
-def one_line(exc: BaseException) -> bool:
+def one_line(error: BaseException | str) -> bool:
     """A clear error: a non-empty message on one line."""
-    message = str(exc)
+    message = str(error)
     return bool(message.strip()) and "\n" not in message and "\r" not in message
 
 
