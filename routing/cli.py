@@ -10,7 +10,8 @@ from routing.check import check_rules
 from routing.errors import RoutingError
 from routing.policy import load_policy
 
-app = typer.Typer(help="Routing rules: validate and try out before adopting.", no_args_is_help=True)
+app = typer.Typer(help="Routing rules: validate and try out before adopting.\n\nExample: tsur routing check",
+                  no_args_is_help=True)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from routing import cli as routing_cli
 from tsur.cli import db, labels, model_eval, models, review, run, sources, stats, tickets
 from tsur.cli.errors import CleanErrors
 from tsur.cli.state import State, default_actor
@@ -45,4 +46,5 @@ app.add_typer(run.app, name="run")
 app.add_typer(db.app, name="db")
 app.add_typer(labels.app, name="labels")
 app.add_typer(models.app, name="models")  # model_eval adds evaluate and compare to it
+app.add_typer(routing_cli.app, name="routing")  # routing check / routing replay
 __all__ = ["app", "model_eval"]
