@@ -19,7 +19,7 @@ def check(rules: Optional[Path] = typer.Option(None, help="candidate rules CSV (
           config: Optional[Path] = typer.Option(None, help="config directory (default: the repo's config/)")) -> None:
     """Validate rules: unknown agency/topic/municipality, unreachable or shadowed rules.
 
-    Example: python -m routing check --rules /tmp/routing_rules.csv
+    Example: tsur routing check --rules /tmp/routing_rules.csv
     """
     try:
         policy = load_policy(config, rules_path=rules, strict=False)
@@ -42,7 +42,7 @@ def replay(rules: Path = typer.Option(..., help="candidate rules CSV"),
            limit: Optional[int] = typer.Option(None, help="only the latest N decisions")) -> None:
     """Re-route stored history with candidate rules and print what would change (writes nothing).
 
-    Example: python -m routing replay --rules /tmp/routing_rules.csv --database-url sqlite:///var/tsur.db
+    Example: tsur routing replay --rules /tmp/routing_rules.csv --database-url sqlite:///var/tsur.db
     """
     from routing.replay import replay as run_replay
     from storage.db import make_engine, make_sessionmaker
