@@ -40,11 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level, log_format=args.log_format, metrics_port=args.metrics_port,
             worker_id=args.worker_id,
         )
-        from tsur.logs import setup_logging
+        from tsur.logs import settings_secrets, setup_logging
 
-        setup_logging(settings.log_level, settings.log_format,
-                      [settings.secret(n) or "" for n in ("vk_token", "tg_api_hash", "tg_session", "pseudonym_key",
-                                                          "webhook_secret", "smtp_url")])
+        setup_logging(settings.log_level, settings.log_format, settings_secrets(settings))
         return run(settings, once=args.once)
     except (ConfigError, DatabaseUnavailable, KeyError, FileNotFoundError) as exc:
         print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)

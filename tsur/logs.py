@@ -43,6 +43,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+def settings_secrets(settings) -> list[str]:
+    """The plain values of every configured secret, for the masking filter."""
+    from tsur.settings import SECRET_FIELDS
+
+    return [settings.secret(name) or "" for name in SECRET_FIELDS]
+
+
 def setup_logging(level: str = "INFO", fmt: str = "text", secrets: list[str] | None = None) -> None:
     """Configure the root logger once (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)

@@ -34,7 +34,15 @@ class State:
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config, database_url=self.database_url)
+        import os
+
+        from tsur.logs import settings_secrets, setup_logging
+
+        settings = load_settings(self.config, database_url=self.database_url)
+        # the CLI's own output is the result; logs are warnings unless TSUR_LOG_LEVEL asks for more
+        level = settings.log_level if "TSUR_LOG_LEVEL" in os.environ else "WARNING"
+        setup_logging(level, settings.log_format, settings_secrets(settings))
+        return settings
 
     @cached_property
     def engine(self):
