@@ -8,6 +8,7 @@ drop the duplicate. This is the usual contract of webhooks; exactly-once is not 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,12 +97,28 @@ def deliver_one(sessions: sessionmaker[Session], claimed: Claimed, now: datetime
     return "sent"
 
 
+def claim_size(policy: Policy) -> int:
+    """Rows per claim, so that sending all of them (each up to timeout_s) ends inside the lease."""
+    cfg = policy.delivery
+    return max(1, int(cfg.lease_s // max(cfg.timeout_s, 1e-3)) - 1)
+
+
 def deliver_pending(sessions: sessionmaker[Session], now: datetime, policy: Policy, limit: int = 100) -> dict[str, int]:
-    """Send due outbox rows; returns counts {claimed, sent, retry, failed}."""
+    """Send due outbox rows; returns counts {claimed, sent, retry, failed}.
+
+    Rows are claimed a few at a time (see claim_size): a claim's lease must not run out while this
+    sender is still working through it, or another daemon would claim and send the same rows.
+    """
     counts = {"claimed": 0, "sent": 0, "retry": 0, "failed": 0}
-    for claimed in claim(sessions, now, policy, limit):
-        counts["claimed"] += 1
-        counts[deliver_one(sessions, claimed, now, policy)] += 1
+    started = time.monotonic()
+    while counts["claimed"] < limit:
+        at = now + timedelta(seconds=time.monotonic() - started) if counts["claimed"] else now
+        batch = claim(sessions, at, policy, min(claim_size(policy), limit - counts["claimed"]))
+        if not batch:
+            break
+        for claimed in batch:
+            counts["claimed"] += 1
+            counts[deliver_one(sessions, claimed, now, policy)] += 1
     return counts
 
 

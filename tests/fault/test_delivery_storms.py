@@ -87,10 +87,6 @@ def test_permanent_refusal_fails_the_row_without_a_storm_of_retries(sessions, tm
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "routing.delivery: a claim's lease (lease_s) can end while the claimer is still sending its batch (up to "
-    "limit x timeout_s); another daemon then claims and re-sends the rest. Renew the lease per row, or claim "
-    "fewer rows than lease_s / timeout_s."))
 def test_no_duplicate_sends_between_live_workers(pg_url, tmp_path):
     from storage.db import make_engine, make_sessionmaker, upgrade
 
