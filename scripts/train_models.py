@@ -4,6 +4,7 @@ Data: ../shared/data (spb, troitsk, sentirueval, cedr, hackathon/ПОС topic na
 nlp/data.py. Fixed seeds (nlp.training.SEED, split by time and key hash), so the same data gives the same model.
 
 Example:
+    /work/venv/bin/python scripts/train_models.py --validate   # score the current parameters on the validation part
     /work/venv/bin/python scripts/train_models.py --promote
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from nlp import registry  # noqa: E402
 from nlp.metrics import summary_line  # noqa: E402
-from nlp.training import train  # noqa: E402
+from nlp.training import train, validate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,9 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=None, help="rows per source (quick runs)")
     parser.add_argument("--version", default=None, help="version name (default: YYYY.MM.DD-N)")
     parser.add_argument("--promote", action="store_true", help="make the new version active")
+    parser.add_argument("--validate", action="store_true",
+                        help="only fit on the training period minus its latest 15 %% and score that 15 %% (saves nothing)")
     args = parser.parse_args(argv)
     if not args.shared.is_dir():
         parser.error(f"{args.shared} is not a folder")
+    if args.validate:
+        scores = validate(args.shared, sample=args.sample, progress=lambda msg: print(msg, flush=True))
+        print(f"validation: {summary_line(scores)}")
+        return 0
     card = train(args.shared, models_dir=args.models_dir, sample=args.sample, version=args.version,
                  progress=lambda msg: print(msg, flush=True))
     print(f"{card.version}: {summary_line(card.metrics)}")
