@@ -78,13 +78,19 @@ def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
     return None
 
 
-def recent_texts(session: Session, since: datetime) -> dict[int, tuple[Ticket, list[str]]]:
-    """Open, unmerged tickets that got an item since `since`, each with the texts of its first items (one query)."""
+def recent_texts(session: Session, since: datetime, municipality: str | None = None) -> dict[int, tuple[Ticket, list[str]]]:
+    """Open, unmerged tickets that got an item since `since`, each with the texts of its first items (one query).
+
+    With `municipality`, only tickets that could match it: of that municipality or of no known place
+    (by_text never joins an item to a ticket about another place).
+    """
     query = (sa.select(Ticket, Item.text).join(TicketItem, TicketItem.ticket_id == Ticket.id)
              .join(Item, Item.id == TicketItem.item_pk)
              .where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None),
                     Ticket.id.in_(sa.select(TicketItem.ticket_id).where(TicketItem.added_at >= since)))
              .order_by(Ticket.id, TicketItem.added_at, Item.id))
+    if municipality:
+        query = query.where(sa.or_(Ticket.municipality == municipality, Ticket.municipality.is_(None)))
     found: dict[int, tuple[Ticket, list[str]]] = {}
     for ticket, text in session.execute(query):
         texts = found.setdefault(ticket.id, (ticket, []))[1]
@@ -108,7 +114,7 @@ def other_place(ticket: Ticket, analysis: AnalysisRow) -> bool:
 def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, since: datetime) -> Match | None:
     """The most similar recent open ticket: near-identical text unless places differ, same place otherwise."""
     words, best = shingles(item.text), None
-    for ticket, texts in recent_texts(session, since).values():
+    for ticket, texts in recent_texts(session, since, analysis.municipality).values():
         score = max((similarity(words, shingles(t)) for t in texts), default=0.0)
         if score >= policy.incident.repost_similarity and not other_place(ticket, analysis):
             rule = "incident:repost"

@@ -79,6 +79,7 @@ class Item(Base):
         sa.UniqueConstraint("platform", "source", "item_id", name="uq_items_platform_source_item"),
         sa.Index("ix_items_stage", "stage", "id"),
         sa.Index("ix_items_parent", "source", "parent_id"),
+        sa.Index("ix_items_text_hash", "text_hash"),  # reposts: routing.incidents.by_hash
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,7 +186,7 @@ class TicketItem(Base):
     item_pk: Mapped[int] = mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     via: Mapped[str] = mapped_column(sa.String(64))  # create | attach:<rule> | merge | ops
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the incident window
 
 
 class TicketEvent(Base):

@@ -13,6 +13,7 @@ from collectors.pseudonym import Pseudonymizer, load_key
 from collectors.registry import build_collector
 from collectors.sources_file import load_sources
 from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.locks import serialize
 from storage.sources import disable_source, due_sources, source_config, sync_sources
 from storage.tables import Source, utcnow
 from tsur.metrics import PipelineMetrics
@@ -110,6 +111,7 @@ class Pipeline:
         from routing.sla import check_sla
 
         with self.sessions.begin() as s:
+            serialize(s, "tickets")  # the SLA pass updates many tickets: not interleaved with routing
             return check_sla(s, utcnow(), self.policy)
 
     def deliver(self) -> dict[str, int]:

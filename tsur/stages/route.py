@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.items import claim_items
+from storage.locks import serialize
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, utcnow
 
@@ -36,6 +37,9 @@ def route_batch(sessions: sessionmaker[Session], policy, *, worker: str, batch: 
     from routing.stage import route_items
 
     with sessions.begin() as s:
+        # Route batches touch shared tickets (incidents): one batch at a time across all daemons, so
+        # they neither deadlock on ticket rows nor miss each other's new tickets when merging.
+        serialize(s, "tickets")
         items = claim_items(s, "route", batch)
         if not items:
             return Counter()
