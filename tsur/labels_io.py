@@ -219,13 +219,21 @@ def training_frame(long: pd.DataFrame) -> pd.DataFrame:
     return out[["item_pk", "text", *FIELDS, "origin", "labelled_at"]]
 
 
-def export_labels(session: Session, path: Path, *, long: bool = False, origin: str | None = None) -> int:
-    """Write labels to .csv or .parquet: one row per item (default) or one per label (`long`); returns rows."""
+def export_labels(session: Session, path: Path, *, long: bool = False, origin: str | None = None,
+                  redact: bool = True) -> int:
+    """Write labels to .csv or .parquet: one row per item (default) or one per label (`long`); returns rows.
+
+    Texts are redacted (phones, e-mails, profile links, mentions, document numbers) unless `redact=False`.
+    """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"{path}: unknown format {suffix!r}: use .csv or .parquet")
     frame = labels_frame(session, origin)
     frame = frame if long else training_frame(frame)
+    if redact and "text" in frame.columns:
+        from tsur.redact import redact as redact_text
+
+        frame["text"] = frame["text"].map(lambda t: redact_text(t) if isinstance(t, str) else t)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(path, index=False)

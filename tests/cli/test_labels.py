@@ -101,3 +101,16 @@ def test_export_round_trip(lite, tmp_path):
     long = pd.read_parquet(tmp_path / "long.parquet")
     assert set(long["origin"]) == {"ops"} and "reason" in long.columns
     assert set(long["field"]) >= {"municipality", "topic_group", "is_complaint"}
+
+
+def test_export_redacts_personal_data_unless_asked(lite, tmp_path):
+    url, sessions = lite
+    cli = Cli(url)
+    item = seed(sessions, "Нет света, звоните 8 (978) 123-45-67 или pishite@mail.ru", topic_group="ЖКХ",
+                municipality=None, geo_confidence=0.0)
+    route(sessions)
+    cli("reassign", "item", str(item), "--municipality", "городской округ Керчь", "--reason", "place named in photo")
+    cli("labels", "export", str(tmp_path / "safe.csv"))
+    assert pd.read_csv(tmp_path / "safe.csv")["text"].tolist() == ["Нет света, звоните [PHONE] или [EMAIL]"]
+    cli("labels", "export", str(tmp_path / "raw.csv"), "--keep-personal-data")
+    assert "8 (978) 123-45-67" in pd.read_csv(tmp_path / "raw.csv")["text"].iloc[0]

@@ -16,18 +16,21 @@ app = typer.Typer(no_args_is_help=True, help="Labelled data: export for training
 @app.command("export")
 def export(ctx: typer.Context, path: Path = typer.Argument(..., help="Output file: .csv or .parquet."),
            long: bool = typer.Option(False, "--long", help="One row per label (default: one row per item)."),
-           origin: Optional[str] = typer.Option(None, "--origin", help="Only labels of this origin: ops, import.")
+           origin: Optional[str] = typer.Option(None, "--origin", help="Only labels of this origin: ops, import."),
+           personal_data: bool = typer.Option(False, "--keep-personal-data",
+                                              help="Do not redact phones, e-mails, profile links, mentions.")
            ) -> None:
     """Export labels (ops corrections and imports) with texts, one row per item, latest value of each field.
 
     The columns text, is_complaint and topic_group are what `tsur models train --with-labels` uses.
+    Texts are redacted of personal data (152-ФЗ) unless --keep-personal-data.
     Example: tsur labels export var/labels.csv --origin ops
     """
     from tsur import labels_io
 
     st = state(ctx)
     with st.sessions() as s:
-        n = labels_io.export_labels(s, path, long=long, origin=origin)
+        n = labels_io.export_labels(s, path, long=long, origin=origin, redact=not personal_data)
     say(st, f"wrote {n} row(s) to {path}", {"path": str(path), "rows": n})
 
 
