@@ -78,25 +78,36 @@ def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
     return None
 
 
+def add_sample(ticket: Ticket, text: str | None) -> None:
+    """Keep the text of one of the ticket's first items for matching (items are added in time order)."""
+    samples = list(ticket.sample_texts or [])
+    if text and len(samples) < TEXTS_PER_TICKET:
+        ticket.sample_texts = [*samples, text]
+
+
+def refresh_samples(session: Session, ticket: Ticket) -> None:
+    """Recompute the sample texts after items moved between tickets (merge, split)."""
+    session.flush()
+    texts = session.scalars(sa.select(Item.text).join(TicketItem, TicketItem.item_pk == Item.id)
+                            .where(TicketItem.ticket_id == ticket.id, Item.text.is_not(None))
+                            .order_by(TicketItem.added_at, TicketItem.item_pk).limit(TEXTS_PER_TICKET))
+    ticket.sample_texts = list(texts)
+
+
 def recent_texts(session: Session, since: datetime, municipality: str | None = None) -> dict[int, tuple[Ticket, list[str]]]:
-    """Open, unmerged tickets that got an item since `since`, each with the texts of its first items (one query).
+    """Open, unmerged tickets that got an item since `since`, each with the texts of its first items.
 
     With `municipality`, only tickets that could match it: of that municipality or of no known place
-    (by_text never joins an item to a ticket about another place).
+    (by_text never joins an item to a ticket about another place). The texts are kept on the ticket
+    (`sample_texts`), so the cost does not grow with the number of items an incident gathers.
     """
-    query = (sa.select(Ticket, Item.text).join(TicketItem, TicketItem.ticket_id == Ticket.id)
-             .join(Item, Item.id == TicketItem.item_pk)
+    query = (sa.select(Ticket)
              .where(Ticket.status.in_(OPEN), Ticket.merged_into.is_(None),
                     Ticket.id.in_(sa.select(TicketItem.ticket_id).where(TicketItem.added_at >= since)))
-             .order_by(Ticket.id, TicketItem.added_at, Item.id))
+             .order_by(Ticket.id))
     if municipality:
         query = query.where(sa.or_(Ticket.municipality == municipality, Ticket.municipality.is_(None)))
-    found: dict[int, tuple[Ticket, list[str]]] = {}
-    for ticket, text in session.execute(query):
-        texts = found.setdefault(ticket.id, (ticket, []))[1]
-        if text and len(texts) < TEXTS_PER_TICKET:
-            texts.append(text)
-    return found
+    return {t.id: (t, list(t.sample_texts or [])) for t in session.scalars(query)}
 
 
 def same_place(ticket: Ticket, analysis: AnalysisRow) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from routing.decide import route
 from routing.errors import InvalidTransition, RoutingError
-from routing.incidents import OPEN
+from routing.incidents import OPEN, refresh_samples
 from routing.outbox import enqueue
 from routing.policy import Policy
 from routing.sla import due_at
@@ -153,6 +153,7 @@ def merge(session: Session, src: Ticket, dst: Ticket, *, actor: str, reason: str
         dst.importance = "high"
     if src.due_at and (dst.due_at is None or src.due_at < dst.due_at):
         dst.due_at = src.due_at
+    refresh_samples(session, dst)
     session.flush()
     return row
 
@@ -177,5 +178,7 @@ def split(session: Session, ticket: Ticket, pks: list[int], *, actor: str, reaso
     event(session, ticket, now, actor, "split", None, f"items moved to #{new.id}", reason, into=new.id, items=chosen)
     event(session, new, now, actor, "split", None, f"split from #{ticket.id}", reason, source=ticket.id, items=chosen)
     enqueue(session, policy, new, "ticket.created", f"ticket:{new.id}:created", now)
+    refresh_samples(session, ticket)
+    refresh_samples(session, new)
     session.flush()
     return new

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from routing.decide import route
 from routing.errors import RoutingError
-from routing.incidents import live
+from routing.incidents import add_sample, live
 from routing.lifecycle import _policy, _require, event
 from routing.outbox import enqueue
 from routing.policy import Policy
@@ -102,6 +102,7 @@ def _create(session: Session, item: Item, values: dict, target: tuple[str, str],
     session.add(ticket)
     session.flush()
     session.add(TicketItem(item_pk=item.id, ticket_id=ticket.id, via="ops", added_at=now))
+    add_sample(ticket, item.text)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=actor, kind="create", new_value=name, reason=reason,
                             data={"item_pk": item.id, "rule": rule, "from": "review"}))
     enqueue(session, policy, ticket, "ticket.created", f"ticket:{ticket.id}:created", now, [item])
@@ -111,6 +112,7 @@ def _create(session: Session, item: Item, values: dict, target: tuple[str, str],
 def _attach(session: Session, item: Item, ticket: Ticket, actor: str, reason: str, now: datetime,
             policy: Policy) -> Ticket:
     session.add(TicketItem(item_pk=item.id, ticket_id=ticket.id, via="ops", added_at=now))
+    add_sample(ticket, item.text)
     event(session, ticket, now, actor, "attach", None, str(item.id), reason, item_pk=item.id, rule="ops")
     if policy.delivery.notify_attach:
         enqueue(session, policy, ticket, "ticket.item_added", f"ticket:{ticket.id}:item:{item.id}", now, [item])

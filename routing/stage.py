@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from routing.decide import Verdict, decide
-from routing.incidents import Match, find_incident
+from routing.incidents import Match, add_sample, find_incident
 from routing.outbox import enqueue
 from routing.policy import Policy, load_policy
 from routing.sla import due_at
@@ -71,6 +71,7 @@ def create_ticket(session: Session, item: Item, analysis: AnalysisRow, verdict: 
     session.add(ticket)
     session.flush()
     session.add(TicketItem(item_pk=item.id, ticket_id=ticket.id, via="create", added_at=now))
+    add_sample(ticket, item.text)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=ACTOR, kind="create", new_value=verdict.agency,
                             reason=verdict.reason, data={"item_pk": item.id, "rule": verdict.rule, **verdict.scores}))
     enqueue(session, policy, ticket, "ticket.created", f"ticket:{ticket.id}:created", now, [item])
@@ -81,6 +82,7 @@ def attach(session: Session, match: Match, item: Item, analysis: AnalysisRow, po
     """Join the item to the incident's ticket; high importance escalates the ticket."""
     ticket = match.ticket
     session.add(TicketItem(item_pk=item.id, ticket_id=ticket.id, via=f"attach:{match.rule}"[:64], added_at=now))
+    add_sample(ticket, item.text)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=ACTOR, kind="attach", new_value=str(item.id),
                             reason=f"{match.rule}, similarity {match.similarity:.2f}",
                             data={"item_pk": item.id, "rule": match.rule, "similarity": match.similarity}))

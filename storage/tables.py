@@ -152,6 +152,7 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="new")
     closing_reason: Mapped[str | None] = mapped_column(sa.String(32))
     summary: Mapped[str | None] = mapped_column(sa.Text)
+    sample_texts: Mapped[list[Any]] = mapped_column(default=list)  # texts of the first items: incident matching
     rule: Mapped[str | None] = mapped_column(sa.String(128))
     rules_version: Mapped[str | None] = mapped_column(sa.String(64))
     sla_state: Mapped[str] = mapped_column(sa.String(16), default="ok")  # ok | warning | overdue

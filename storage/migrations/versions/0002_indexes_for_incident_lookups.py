@@ -1,4 +1,4 @@
-"""indexes for incident lookups
+"""incident lookups: indexes, and the sample texts kept on each ticket
 
 Revision ID: 0002
 Revises: 0001
@@ -7,6 +7,7 @@ Create Date: 2026-11-23 19:03:40.431340
 from alembic import op
 import sqlalchemy as sa
 import storage.tables
+from sqlalchemy.dialects import postgresql
 
 
 revision = '0002'
@@ -22,9 +23,16 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_items_added_at'), ['added_at'], unique=False)
 
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sample_texts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+                                      nullable=False, server_default='[]'))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_column('sample_texts')
+
     with op.batch_alter_table('ticket_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_items_added_at'))
 
