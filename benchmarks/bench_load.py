@@ -164,17 +164,14 @@ def drop_schema(base_url: str, schema: str) -> None:
     admin.dispose()
 
 
-def prepare(url: str, sources: Path, index_text_hash: bool = False):
-    """Migrate the schema and register the sources (optionally with the experimental text_hash index)."""
+def prepare(url: str, sources: Path):
+    """Migrate the schema and register the sources."""
     from collectors.sources_file import load_sources
     from storage.db import make_engine, make_sessionmaker, upgrade
     from storage.sources import sync_sources
 
     engine = make_engine(url)
     upgrade(engine)
-    if index_text_hash:  # not in the schema: measures what routing.incidents.by_hash would gain from it
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE INDEX ix_bench_items_text_hash ON items (text_hash)")
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         sync_sources(s, load_sources(sources))
@@ -220,7 +217,7 @@ def run_once(base_url: str, sources: Path, n_items: int, workers: int, args: arg
 def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.Namespace) -> dict:
     """Start the workers, wait until every item has a decision, collect the figures."""
     analyzer, timeout = args.analyzer, args.timeout
-    sessions = prepare(url, sources, args.index_text_hash)
+    sessions = prepare(url, sources)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", url, "--sources", str(sources),
            "--analyzer", analyzer, "--route-batch", str(args.route_batch)]
@@ -288,8 +285,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per run")
     p.add_argument("--keep", action="store_true", help="keep each run's schema for inspection")
     p.add_argument("--route-batch", type=int, default=200, help="items per route transaction (setting route_batch)")
-    p.add_argument("--index-text-hash", action="store_true",
-                   help="experiment: add an index on items.text_hash (used by incident repost matching)")
     p.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--name", default="w0", help=argparse.SUPPRESS)
     p.add_argument("--sources", type=Path, help=argparse.SUPPRESS)
@@ -308,7 +303,7 @@ def main(argv=None) -> int:
         sources = write_world(Path(folder), args.items, args.seed)
         print(f"{args.items} items from {len(sample_texts())} sample texts (seed {args.seed}), "
               f"analyzer {args.analyzer}, route batch {args.route_batch}, "
-              f"{'with' if args.index_text_hash else 'no'} text_hash index, {os.cpu_count()} CPUs", flush=True)
+              f"{os.cpu_count()} CPUs", flush=True)
         for workers in [int(w) for w in args.workers.split(",")]:
             print_result(run_once(args.database_url, sources, args.items, workers, args))
     return 0
