@@ -11,9 +11,9 @@ from collectors.base import SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from collectors.pseudonym import Pseudonymizer
 from collectors.replay import ReplayCollector
-from storage.items import load_cursor
-from storage.sources import sync_sources
-from storage.tables import Item, QuarantineRecord, Run, Source
+from storage.items import load_cursor, save_cursor
+from storage.sources import lease_source, sync_sources
+from storage.tables import Item, QuarantineRecord, Run, Source, utcnow
 from tsur.records import Page, RawItem
 from tsur.stages.collect import collect_source
 
@@ -85,12 +85,52 @@ def test_error_taxonomy(sessions, src, error, status, enabled):
 
 
 def test_leased_elsewhere_is_skipped(sessions, src):
-    from storage.sources import lease_source
-
     with sessions.begin() as s:
         assert lease_source(s, s.scalar(sa.select(Source.id)), "other-daemon", 600)
     assert collect_source(sessions, src, ListCollector(), worker="w").status == "leased_elsewhere"
     assert stored(sessions) == []
+
+
+class Interrupted(ListCollector):
+    """A ListCollector that runs `between()` after its first page is stored (a poll that slept too long)."""
+
+    def __init__(self, between):
+        super().__init__()
+        self.between = between
+
+    def fetch(self, cursor):
+        for n, page in enumerate(super().fetch(cursor)):
+            if n == 1:
+                self.between()
+            yield page
+
+
+def taken_over(sessions):
+    """Our lease runs out and daemon B takes the source and stores its own progress."""
+    with sessions.begin() as s:
+        s.scalar(sa.select(Source)).lease_until = utcnow() - timedelta(seconds=1)
+    with sessions.begin() as s:
+        sid = s.scalar(sa.select(Source.id))
+        assert lease_source(s, sid, "daemon-b", 600)
+        save_cursor(s, sid, {"n": 99})
+
+
+def switched_off(sessions):
+    with sessions.begin() as s:
+        s.scalar(sa.select(Source)).enabled = False
+
+
+@pytest.mark.parametrize("between, cursor, owner", [(taken_over, {"n": 99}, "daemon-b"),
+                                                    (switched_off, {"n": 3}, None)])
+def test_lost_lease_rolls_back_the_page_and_stops(sessions, src, between, cursor, owner):
+    out = collect_source(sessions, src, Interrupted(lambda: between(sessions)), worker="daemon-a")
+    assert (out.status, out.pages, out.code) == ("lease_lost", 1, "lease_lost")
+    assert stored(sessions) == ["0", "1", "2"]  # the page read after the lease was lost is not stored
+    with sessions() as s:
+        row = s.scalar(sa.select(Source))
+        assert load_cursor(s, row.id) == cursor and row.lease_owner == owner
+        assert row.consecutive_errors == 0 and row.last_success_at is None
+        assert s.scalar(sa.select(Run.status)) == "error"
 
 
 def test_replay_resumes_and_quarantines(sessions, tmp_path):

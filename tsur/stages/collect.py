@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from collectors.base import Collector
 from collectors.errors import Fatal, NotConfigured, Retriable
-from storage.items import load_cursor, save_page
+from storage.items import SaveResult, load_cursor, save_page
 from storage.runs import record_run
 from storage.sources import disable_source, lease_source, mark_error, mark_success, release_source
 from storage.tables import Source, utcnow
+from tsur.records import Page
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ class CollectOutcome:
     """How one poll of one source ended."""
 
     source: str
-    status: str  # ok | retry | disabled | leased_elsewhere
+    status: str  # ok | retry | disabled | leased_elsewhere | lease_lost
     pages: int = 0
     new: int = 0
     updated: int = 0
@@ -31,6 +32,10 @@ class CollectOutcome:
     waits: float = 0.0
     error: str | None = None
     code: str | None = None  # error code (VK error number, HTTP status, exception name)
+
+
+class LeaseLost(Exception):
+    """Our lease ran out and another daemon took the source, or the source was disabled meanwhile."""
 
 
 def _source_id(sessions: sessionmaker[Session], key: str) -> int:
@@ -55,10 +60,7 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
             with sessions() as s:
                 cursor = load_cursor(s, source_id)
             for page in collector.fetch(cursor):
-                with sessions.begin() as s:
-                    source = s.get(Source, source_id)
-                    saved = save_page(s, source, page)
-                    lease_source(s, source_id, worker, ttl_s)  # renew while we make progress
+                saved = _store(sessions, source_id, page, worker, ttl_s)
                 totals["pages"] += 1
                 totals["new"] += saved.new
                 totals["updated"] += saved.updated
@@ -70,6 +72,8 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
             outcome = CollectOutcome(source_key, "ok", **totals)
             with sessions.begin() as s:
                 mark_success(s.get(Source, source_id))
+        except LeaseLost:
+            outcome = _lease_lost(source_key, totals)
         except Retriable as exc:
             outcome = _fail(sessions, source_id, source_key, totals, exc, disable=False)
         except (Fatal, NotConfigured) as exc:
@@ -81,9 +85,23 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
             with sessions.begin() as s:
                 release_source(s, source_id, worker)
         run.add(**totals)
-        run.status = {"ok": "ok", "retry": "error", "disabled": "error"}[outcome.status]
+        run.status = "ok" if outcome.status == "ok" else "error"
         run.error = outcome.error
     return outcome
+
+
+def _store(sessions: sessionmaker[Session], source_id: int, page: Page, worker: str, ttl_s: float) -> SaveResult:
+    """Renew our lease, then store the page and its cursor, in one transaction; LeaseLost rolls the page back."""
+    with sessions.begin() as s:
+        if not lease_source(s, source_id, worker, ttl_s):
+            raise LeaseLost
+        return save_page(s, s.get(Source, source_id), page)
+
+
+def _lease_lost(key: str, totals: dict) -> CollectOutcome:
+    message = "lease lost (another daemon took the source, or it was disabled); the last page was not stored"
+    log.warning("source %s: %s; poll stopped after %d pages", key, message, totals["pages"])
+    return CollectOutcome(key, "lease_lost", error=message, code="lease_lost", **totals)
 
 
 def _fail(sessions, source_id: int, key: str, totals: dict, exc: Exception, *, disable: bool) -> CollectOutcome:
