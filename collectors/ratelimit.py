@@ -82,11 +82,13 @@ class Backoff:
 
 
 def retry(call: Callable[[], T], *, is_transient: Callable[[Exception], float | None], backoff: Backoff,
-          clock: Clock, on_wait: Callable[[float], None] = lambda s: None) -> T:
+          clock: Clock, on_wait: Callable[[float], None] = lambda s: None, max_wait_s: float | None = None) -> T:
     """Run `call`; on an error `is_transient` accepts (returns a minimum delay), sleep and try again.
 
-    The last error propagates once the attempts are spent; other errors propagate at once.
+    The last error propagates once the attempts are spent, or as soon as the next pause would take the
+    seconds slept past `max_wait_s` (a server asking for a day's pause); other errors propagate at once.
     """
+    waited = 0.0
     for delay in [*backoff.delays(), None]:
         try:
             return call()
@@ -95,6 +97,9 @@ def retry(call: Callable[[], T], *, is_transient: Callable[[Exception], float | 
             if hint is None or delay is None:
                 raise
             pause = max(delay, hint)
+            if max_wait_s is not None and waited + pause > max_wait_s:
+                raise
             clock.sleep(pause)
             on_wait(pause)
+            waited += pause
     raise AssertionError("unreachable")

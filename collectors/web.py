@@ -3,6 +3,8 @@
 Cursor: {"fingerprint": sha256 of the body, "etag", "last_modified", "newest": ISO time of the newest entry}.
 A 304 or an unchanged fingerprint yields an empty page; otherwise every entry on the page is yielded
 (upserts make the ones already stored harmless, and catch edited ones).
+A 5xx/429 is retried with back-off, sleeping through Retry-After up to web_retry_after_max_s in all; a
+longer pause ends the poll with Retriable(retry_after=…).
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class WebCollector:
     clock: Clock = WALL_CLOCK
     now: Callable[[], float] = time.time
     backoff: Backoff = field(default_factory=lambda: Backoff(attempts=3, base_s=2.0))
+    retry_after_max_s: float = 300.0  # longer Retry-After hints end the poll: Retriable(retry_after=…)
 
     @property
     def url(self) -> str:
@@ -137,9 +140,10 @@ class WebCollector:
 
         try:
             response = retry(once, is_transient=_transient_hint, backoff=self.backoff, clock=self.clock,
-                             on_wait=on_wait)
+                             on_wait=on_wait, max_wait_s=self.retry_after_max_s)
         except _Transient as exc:
-            raise Retriable(f"{self.source.key}: HTTP {exc.status}", code=f"http_{exc.status}",
+            hint = f"; Retry-After {exc.retry_after:.0f} s" if exc.retry_after else ""
+            raise Retriable(f"{self.source.key}: HTTP {exc.status}{hint}", code=f"http_{exc.status}",
                             retry_after=exc.retry_after or None) from None
         except requests.RequestException as exc:
             raise Retriable(f"{self.source.key}: request failed ({type(exc).__name__})", code="network") from None
@@ -173,4 +177,5 @@ def build(config: SourceConfig, settings: Settings, pseudonymize, *, clock: Cloc
     session = requests.Session()
     session.headers["User-Agent"] = settings.http_user_agent
     return WebCollector(config, pseudonymize, session=session, timeout=settings.http_timeout_s,
-                        min_interval_s=settings.web_min_interval_s, clock=clock or WALL_CLOCK, now=now)
+                        min_interval_s=settings.web_min_interval_s, clock=clock or WALL_CLOCK, now=now,
+                        retry_after_max_s=settings.web_retry_after_max_s)

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     vk_lookback_s: int = 3 * 24 * 3600
     tg_flood_wait_max_s: float = 300.0
     web_min_interval_s: float = 2.0
+    web_retry_after_max_s: float = 300.0
     retention_days: int | None = None
 
     vk_token: SecretStr | None = None

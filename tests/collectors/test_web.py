@@ -111,6 +111,18 @@ def test_server_errors_are_retried_then_retriable(site, base, settings, pseudony
     assert err.value.code == "http_503"
 
 
+def test_retry_after_is_slept_up_to_the_limit_then_ends_the_poll(site, base, settings, pseudonymize, clock):
+    site.fail("/rss", 503, headers={"Retry-After": "30"})
+    (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
+    assert len(page.items) == 2 and page.requests == 2 and 30 <= page.waits < 31
+    site.fail("/rss", 503, headers={"Retry-After": "86400"})
+    start = clock.now()
+    with pytest.raises(Retriable) as err:
+        list(web(base, "/rss", settings, pseudonymize, clock).fetch(None))
+    assert (err.value.code, err.value.retry_after) == ("http_503", 86400) and "Retry-After 86400 s" in str(err.value)
+    assert clock.now() - start < 1 and len(site.log) == 3  # not slept, not asked again in this poll
+
+
 def test_missing_page_is_fatal_and_bad_config_not_configured(base, settings, pseudonymize, clock):
     with pytest.raises(Fatal) as err:
         list(web(base, "/gone", settings, pseudonymize, clock).fetch(None))

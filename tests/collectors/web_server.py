@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeSite:
-    """path -> (body, content type); `fail(path, 500, …)` scripts the next answers."""
+    """path -> (body, content type); `fail(path, 500, …, headers={…})` scripts the next answers."""
 
     def __init__(self):
         self.pages: dict[str, tuple[bytes, str]] = {}
@@ -20,8 +20,8 @@ class FakeSite:
     def put(self, path: str, body: bytes | str, content_type: str) -> None:
         self.pages[path] = (body.encode() if isinstance(body, str) else body, content_type)
 
-    def fail(self, path: str, *statuses: int) -> None:
-        self.failures[path].extend(statuses)
+    def fail(self, path: str, *statuses: int, headers: dict[str, str] | None = None) -> None:
+        self.failures[path].extend((status, headers or {}) for status in statuses)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,7 +29,8 @@ class _Handler(BaseHTTPRequestHandler):
         site: FakeSite = self.server.site
         site.log.append((self.path, dict(self.headers)))
         if site.failures[self.path]:
-            return self._send(site.failures[self.path].popleft(), b"error", "text/plain", {})
+            status, headers = site.failures[self.path].popleft()
+            return self._send(status, b"error", "text/plain", headers)
         if self.path not in site.pages:
             return self._send(404, b"not found", "text/plain", {})
         body, kind = site.pages[self.path]
