@@ -22,10 +22,34 @@ class SourceConfig:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class CallStats:
+    """Requests sent and seconds waited since the last `take()`."""
+
+    requests: int = 0
+    waits: float = 0.0
+
+    def take(self) -> tuple[int, float]:
+        """Return and reset the counters (one page's cost)."""
+        out = (self.requests, self.waits)
+        self.requests, self.waits = 0, 0.0
+        return out
+
+
 class Collector(Protocol):
-    """Anything with a `source` and a `fetch(cursor)` that yields Pages, oldest progress first."""
+    """Anything with a `source` and a `fetch(cursor)` that yields Pages, oldest progress first.
+
+    A collector that calls an API also keeps `stats` (CallStats): each page takes what it cost, and
+    the runner takes what a poll spent after its last page (a failed poll's requests and waits).
+    """
 
     source: SourceConfig
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         ...
+
+
+def unreported(collector: Collector) -> tuple[int, float]:
+    """Requests and waits the collector spent since its last page; (0, 0.0) for one that keeps no stats."""
+    stats = getattr(collector, "stats", None)
+    return stats.take() if stats is not None else (0, 0.0)

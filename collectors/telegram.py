@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,7 +21,7 @@ from telethon.tl import types
 from telethon.tl.functions.channels import GetFullChannelRequest
 
 from collectors.adapters import adapt_many
-from collectors.base import SourceConfig
+from collectors.base import CallStats, SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from tsur.records import Page
 from tsur.settings import Settings
@@ -54,6 +54,7 @@ class TelegramCollector:
     max_pages: int = 50
     now: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    stats: CallStats = field(default_factory=CallStats)
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Run the async poll in a private event loop, handing each page out as it is ready."""
@@ -70,7 +71,6 @@ class TelegramCollector:
             loop.close()
 
     async def _pages(self, cursor: dict[str, Any] | None):
-        self.requests, self.waits = 0, 0.0
         client = self.make_client()
         try:
             await self._call(client.connect, counted=False)
@@ -104,8 +104,7 @@ class TelegramCollector:
                 last_id = max(floor, last_id or 0)
             items, bad = adapt_many(records, self.source, self.pseudonymize)
             page_cursor = {"last_id": last_id, "recent": {k: v for k, v in recent.items() if v[1] >= horizon}}
-            yield Page(items, page_cursor if last_id is not None else None, bad, self._take_requests(),
-                       self._take_waits())
+            yield Page(items, page_cursor if last_id is not None else None, bad, *self.stats.take())
             if len(batch) < PAGE:
                 return
 
@@ -132,7 +131,7 @@ class TelegramCollector:
                 kwargs.pop("offset_date", None)
                 if kwargs.get("limit"):
                     kwargs["limit"] = max(1, kwargs["limit"] - len(got))
-            self.requests += 1
+            self.stats.requests += 1
             try:
                 async for message in client.iter_messages(entity, **kwargs):
                     got.append(message)
@@ -147,7 +146,7 @@ class TelegramCollector:
     async def _call(self, func, *args, counted: bool = True):
         """Await one client call, sleeping through short FloodWaits and classifying other errors."""
         while True:
-            self.requests += counted
+            self.stats.requests += counted
             try:
                 return await func(*args)
             except errors.FloodWaitError as exc:
@@ -163,15 +162,7 @@ class TelegramCollector:
                             f"{self.flood_wait_max_s:.0f} s limit; retrying next run", code="FLOOD_WAIT",
                             retry_after=exc.seconds) from None
         await self.sleep(exc.seconds)
-        self.waits += exc.seconds
-
-    def _take_requests(self) -> int:
-        out, self.requests = self.requests, 0
-        return out
-
-    def _take_waits(self) -> float:
-        out, self.waits = self.waits, 0.0
-        return out
+        self.stats.waits += exc.seconds
 
 
 def default_client_factory(settings: Settings, where: str) -> Callable[[], Any]:

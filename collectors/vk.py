@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.adapters import adapt_many
-from collectors.base import SourceConfig
+from collectors.base import CallStats, SourceConfig
 from collectors.errors import NotConfigured
 from collectors.ratelimit import WALL_CLOCK, Clock
 from collectors.vk_client import VkClient
@@ -47,6 +47,10 @@ class VkWallCollector:
         self.owner_id = int(self.source.handle)
         self.prefetch = shared_prefetch(self.client)
         self.prefetch.register(self.owner_id)
+
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Yield one page per wall.get response with the posts and comments it brought."""
@@ -109,6 +113,10 @@ class VkSearchCollector:
     first_lookback_s: int = 3 * 24 * 3600
     max_pages: int = 50
     now: Callable[[], float] = time.time
+
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Yield one page per newsfeed.search response."""

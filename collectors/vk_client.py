@@ -18,6 +18,7 @@ import vk_api
 from vk_api.exceptions import TOO_MANY_RPS_CODE, ApiError, ApiHttpError, Captcha
 from vk_api.utils import sjson_dumps
 
+from collectors.base import CallStats
 from collectors.errors import Fatal, Retriable
 from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
 
@@ -86,20 +87,6 @@ def error_from_dict(error: dict, method: str, where: str) -> Exception:
     if code == CAPTCHA_CODE:
         log.warning("%s: VK asks for a captcha (error 14); not retrying in this poll", where)
     return Fatal(message, code=code) if code in FATAL_CODES else Retriable(message, code=code)
-
-
-@dataclass
-class CallStats:
-    """Requests sent and seconds waited since the last `take()`."""
-
-    requests: int = 0
-    waits: float = 0.0
-
-    def take(self) -> tuple[int, float]:
-        """Return and reset the counters (one page's cost)."""
-        out = (self.requests, self.waits)
-        self.requests, self.waits = 0, 0.0
-        return out
 
 
 @dataclass

@@ -21,7 +21,7 @@ import feedparser
 import requests
 
 from collectors.adapters import adapt_many
-from collectors.base import SourceConfig
+from collectors.base import CallStats, SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
 from collectors.web_html import parse_news_list
@@ -82,6 +82,7 @@ class WebCollector:
     now: Callable[[], float] = time.time
     backoff: Backoff = field(default_factory=lambda: Backoff(attempts=3, base_s=2.0))
     retry_after_max_s: float = 300.0  # longer Retry-After hints end the poll: Retriable(retry_after=…)
+    stats: CallStats = field(default_factory=CallStats)
 
     @property
     def url(self) -> str:
@@ -90,16 +91,15 @@ class WebCollector:
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """One conditional GET -> one page."""
         state = dict(cursor or {})
-        stats = {"requests": 0, "waits": 0.0}
-        response = self._get(state, stats)
+        response = self._get(state)
         if response.status_code == 304:
-            yield Page((), state or None, requests=stats["requests"], waits=stats["waits"])
+            yield Page((), state or None, **self._cost())
             return
         fingerprint = hashlib.sha256(response.content).hexdigest()
         new_state = {**state, "fingerprint": fingerprint, "etag": response.headers.get("ETag"),
                      "last_modified": response.headers.get("Last-Modified")}
         if fingerprint == state.get("fingerprint"):
-            yield Page((), new_state, requests=stats["requests"], waits=stats["waits"])
+            yield Page((), new_state, **self._cost())
             return
         entries, problem = self._entries(response)
         fetched = datetime.fromtimestamp(self.now(), tz=timezone.utc).isoformat()
@@ -110,7 +110,12 @@ class WebCollector:
             bad += (Quarantined(self.source.key, problem, {"url": self.url, "bytes": len(response.content)}),)
         newest = max([state.get("newest") or "", *(i.published_at.isoformat() for i in items)])
         new_state["newest"] = newest or None
-        yield Page(items, new_state, bad, requests=stats["requests"], waits=stats["waits"])
+        yield Page(items, new_state, bad, **self._cost())
+
+    def _cost(self) -> dict[str, Any]:
+        """The requests and waits spent since the last page, as Page fields."""
+        requests, waits = self.stats.take()
+        return {"requests": requests, "waits": waits}
 
     def _entries(self, response: requests.Response) -> tuple[list[dict], str | None]:
         """The page's entries, and the likely breakage to report if none of them is usable."""
@@ -121,22 +126,22 @@ class WebCollector:
         selector = self.source.options.get("item", "article")
         return entries, f"no entries matched options.item {selector!r} (site layout changed?)"
 
-    def _get(self, state: dict, stats: dict) -> requests.Response:
+    def _get(self, state: dict) -> requests.Response:
         headers = {k: v for k, v in (("If-None-Match", state.get("etag")),
                                      ("If-Modified-Since", state.get("last_modified"))) if v}
         limiter = shared_limiter(f"web:{urlsplit(self.url).netloc}", 1.0 / max(self.min_interval_s, 1e-6),
                                  self.clock)
 
         def once() -> requests.Response:
-            stats["waits"] += limiter.wait()
-            stats["requests"] += 1
+            self.stats.waits += limiter.wait()
+            self.stats.requests += 1
             response = self.session.get(self.url, headers=headers, timeout=self.timeout)
             if response.status_code >= 500 or response.status_code == 429:
                 raise _Transient(response.status_code, _retry_after(response))
             return response
 
         def on_wait(seconds: float) -> None:
-            stats["waits"] += seconds
+            self.stats.waits += seconds
 
         try:
             response = retry(once, is_transient=_transient_hint, backoff=self.backoff, clock=self.clock,

@@ -23,7 +23,7 @@ from collectors.web import build as build_web
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.items import load_cursor
 from storage.sources import sync_sources
-from storage.tables import Item, Source
+from storage.tables import Item, Run, Source
 from tests.collectors.conftest import NOW
 from tests.collectors.fake_tg import FakeTelegram
 from tests.collectors.vk_world import populate_wall, search_config, vk_collector, wall_config
@@ -225,9 +225,12 @@ def test_retriable_error_keeps_the_source_and_its_progress(harness, sessions):
     harness.fail_retriable()
     outcome = poll(sessions, harness)
     assert outcome.status == "retry" and outcome.error
+    assert outcome.requests > 0  # what the failed poll spent is counted, though no page came out
     with sessions() as s:
         source = s.scalar(sa.select(Source))
         assert source.enabled and source.consecutive_errors == 1
         assert load_cursor(s, source.id) == cursor
+        counts = s.scalars(sa.select(Run.counts).order_by(Run.id.desc())).first()
+    assert (counts["pages"], counts["requests"], counts["waits"]) == (0, outcome.requests, outcome.waits)
     assert item_rows(sessions) == rows
     assert poll(sessions, harness).status == "ok"

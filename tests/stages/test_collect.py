@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from collectors.base import SourceConfig
+from collectors.base import CallStats, SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from collectors.pseudonym import Pseudonymizer
 from collectors.replay import ReplayCollector
@@ -82,6 +82,27 @@ def test_error_taxonomy(sessions, src, error, status, enabled):
         row = s.scalar(sa.select(Source))
         assert row.enabled is enabled and str(error) in row.last_error
         assert row.lease_owner is None  # released for the next poll
+
+
+class Costly(ListCollector):
+    """A ListCollector keeping `stats`: after its pages it spends 3 requests and 7 s backing off, then fails."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.stats = CallStats()
+
+    def fetch(self, cursor):
+        yield from super().fetch(cursor)
+        self.stats.requests, self.stats.waits = 3, 7.0
+        raise Retriable("Too many requests per second", code=6)
+
+
+def test_a_failed_poll_reports_what_it_spent(sessions, src):
+    out = collect_source(sessions, src, Costly(total=3), worker="w")
+    assert (out.status, out.pages, out.requests, out.waits) == ("retry", 1, 4, 7.0)  # 1 with the page, 3 after
+    with sessions() as s:
+        counts = s.scalar(sa.select(Run.counts))
+    assert (counts["requests"], counts["waits"]) == (4, 7.0)
 
 
 def test_leased_elsewhere_is_skipped(sessions, src):

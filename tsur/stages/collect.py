@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from collectors.base import Collector
+from collectors.base import Collector, unreported
 from collectors.errors import Fatal, NotConfigured, Retriable
 from storage.items import SaveResult, load_cursor, save_page
 from storage.runs import record_run
@@ -59,16 +61,17 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
         try:
             with sessions() as s:
                 cursor = load_cursor(s, source_id)
-            for page in collector.fetch(cursor):
-                saved = _store(sessions, source_id, page, worker, ttl_s)
-                totals["pages"] += 1
-                totals["new"] += saved.new
-                totals["updated"] += saved.updated
-                totals["quarantined"] += saved.quarantined
-                totals["requests"] += page.requests
-                totals["waits"] += page.waits
-                if max_pages and totals["pages"] >= max_pages:
-                    break
+            with closing(_pages(collector, cursor, totals)) as pages:
+                for page in pages:
+                    totals["requests"] += page.requests  # spent even if the page cannot be stored
+                    totals["waits"] += page.waits
+                    saved = _store(sessions, source_id, page, worker, ttl_s)
+                    totals["pages"] += 1
+                    totals["new"] += saved.new
+                    totals["updated"] += saved.updated
+                    totals["quarantined"] += saved.quarantined
+                    if max_pages and totals["pages"] >= max_pages:
+                        break
             outcome = CollectOutcome(source_key, "ok", **totals)
             with sessions.begin() as s:
                 mark_success(s.get(Source, source_id))
@@ -88,6 +91,17 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
         run.status = "ok" if outcome.status == "ok" else "error"
         run.error = outcome.error
     return outcome
+
+
+def _pages(collector: Collector, cursor: dict | None, totals: dict) -> Iterator[Page]:
+    """The collector's pages; on the way out (done, stopped or failed) what it spent after its last page
+    joins `totals`, so a failed poll's requests and waits reach the outcome, the run row and the metrics."""
+    try:
+        yield from collector.fetch(cursor)
+    finally:
+        requests, waits = unreported(collector)
+        totals["requests"] += requests
+        totals["waits"] += waits
 
 
 def _store(sessions: sessionmaker[Session], source_id: int, page: Page, worker: str, ttl_s: float) -> SaveResult:
