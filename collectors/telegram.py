@@ -3,8 +3,9 @@
 Cursor: {"last_id": int, "recent": {"<post id>": [replies max_id seen, unix date]}} — "recent" holds the
 posts inside the look-back window, which every poll re-reads (edits are upserted) and whose comment
 threads are re-read when their replies max_id moved. Pages go oldest-first, so "last_id" only grows.
-FloodWait is slept through (counted in Page.waits) up to tg_flood_wait_max_s; longer waits end the
-poll with Retriable(retry_after=…), and the source is retried on its next run.
+FloodWaits are slept through (counted in Page.waits) while the poll's total stays within
+tg_flood_wait_max_s; the FloodWait that would go past it ends the poll with Retriable(retry_after=…),
+and the source is not polled again before that pause is over.
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class TelegramCollector:
     now: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     stats: CallStats = field(default_factory=CallStats)
+    flood_waited: float = 0.0  # seconds of FloodWait slept in this poll
 
     def fetch(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Run the async poll in a private event loop, handing each page out as it is ready."""
@@ -71,6 +73,7 @@ class TelegramCollector:
             loop.close()
 
     async def _pages(self, cursor: dict[str, Any] | None):
+        self.flood_waited = 0.0
         client = self.make_client()
         try:
             await self._call(client.connect, counted=False)
@@ -157,11 +160,13 @@ class TelegramCollector:
                 raise classify(exc, self.source.key) from None
 
     async def _flood_wait(self, exc: errors.FloodWaitError) -> None:
-        if exc.seconds > self.flood_wait_max_s:
-            raise Retriable(f"{self.source.key}: Telegram FloodWait of {exc.seconds} s is over the "
-                            f"{self.flood_wait_max_s:.0f} s limit; retrying next run", code="FLOOD_WAIT",
-                            retry_after=exc.seconds) from None
+        """Sleep through a FloodWait while the poll's total stays within the limit; else end the poll."""
+        if self.flood_waited + exc.seconds > self.flood_wait_max_s:
+            raise Retriable(f"{self.source.key}: Telegram FloodWait of {exc.seconds} s would take this poll's "
+                            f"waits past the {self.flood_wait_max_s:.0f} s limit; retrying after it",
+                            code="FLOOD_WAIT", retry_after=exc.seconds) from None
         await self.sleep(exc.seconds)
+        self.flood_waited += exc.seconds
         self.stats.waits += exc.seconds
 
 

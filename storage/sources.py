@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from collectors.base import SourceConfig
 from storage.tables import Source, utcnow
 
+MAX_DEFER_S = 7 * 24 * 3600  # a pause asked for by an API is honoured up to a week
+
 
 def sync_sources(session: Session, configs: list[SourceConfig]) -> dict[str, int]:
     """Insert sources new in config and refresh descriptive fields; ops' enable/disable is kept.
@@ -94,6 +96,16 @@ def mark_error(source: Source, message: str, now: datetime | None = None) -> Non
     source.consecutive_errors += 1
 
 
+def defer_source(source: Source, seconds: float, now: datetime | None = None) -> None:
+    """Poll the source again no sooner than `seconds` from now (an API's FloodWait or Retry-After)."""
+    source.not_before = (now or utcnow()) + timedelta(seconds=min(max(seconds, 0.0), MAX_DEFER_S))
+
+
+def is_deferred(source: Source, now: datetime | None = None) -> bool:
+    """True while a pause asked for by the source's API lasts."""
+    return source.not_before is not None and source.not_before > (now or utcnow())
+
+
 def disable_source(source: Source, reason: str, now: datetime | None = None) -> None:
     """Switch off one source that needs a human (bad token, no access, missing secret)."""
     source.enabled = False
@@ -102,10 +114,11 @@ def disable_source(source: Source, reason: str, now: datetime | None = None) -> 
 
 
 def due_sources(session: Session, now: datetime | None = None) -> list[Source]:
-    """Enabled sources whose interval has passed since their last attempt."""
+    """Enabled sources whose interval has passed since their last attempt and whose API asked no pause."""
     now = now or utcnow()
     rows = session.scalars(sa.select(Source).where(Source.enabled.is_(True)).order_by(Source.id))
     return [
         s for s in rows
-        if s.last_attempt_at is None or s.last_attempt_at + timedelta(seconds=s.interval_s) <= now
+        if (s.last_attempt_at is None or s.last_attempt_at + timedelta(seconds=s.interval_s) <= now)
+        and not is_deferred(s, now)
     ]

@@ -57,6 +57,7 @@ class Source(Base):
     lease_owner: Mapped[str | None] = mapped_column(sa.String(128))
     lease_until: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]  # a FloodWait / Retry-After: not polled again before this
     last_success_at: Mapped[datetime | None]
     last_new_item_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -157,6 +157,16 @@ def test_long_flood_wait_ends_the_poll_as_retriable(settings, pseudonymize):
     assert err.value.code == "FLOOD_WAIT" and err.value.retry_after == 3600
 
 
+def test_short_flood_waits_stop_at_the_per_poll_budget(settings, pseudonymize):
+    fake = world(posts=2)
+    fake.fail_next(*[errors.FloodWaitError(request=None, capture=200) for _ in range(30)])
+    sleeper = Sleeper()
+    with pytest.raises(Retriable) as err:
+        run(collector(fake, settings, pseudonymize, sleeper=sleeper))
+    assert sleeper.slept == [200] and settings.tg_flood_wait_max_s == 300  # 200 + 200 would pass the limit
+    assert err.value.code == "FLOOD_WAIT" and err.value.retry_after == 200
+
+
 @pytest.mark.parametrize("exc", [errors.ChannelPrivateError(request=None), errors.SessionRevokedError(request=None),
                                  errors.AuthKeyUnregisteredError(request=None)])
 def test_access_and_session_errors_are_fatal(settings, pseudonymize, exc):

@@ -12,7 +12,7 @@ from collectors.errors import Fatal, NotConfigured, Retriable
 from collectors.pseudonym import Pseudonymizer
 from collectors.replay import ReplayCollector
 from storage.items import load_cursor, save_cursor
-from storage.sources import lease_source, sync_sources
+from storage.sources import due_sources, lease_source, sync_sources
 from storage.tables import Item, QuarantineRecord, Run, Source, utcnow
 from tsur.records import Page, RawItem
 from tsur.stages.collect import collect_source
@@ -103,6 +103,23 @@ def test_a_failed_poll_reports_what_it_spent(sessions, src):
     with sessions() as s:
         counts = s.scalar(sa.select(Run.counts))
     assert (counts["requests"], counts["waits"]) == (4, 7.0)
+
+
+def test_a_pause_asked_for_by_the_api_is_honoured(sessions, src):
+    pause = Retriable("FloodWait of 3600 s", code="FLOOD_WAIT", retry_after=3600)
+    assert collect_source(sessions, src, ListCollector(fail_after=0, error=pause), worker="w").status == "retry"
+    with sessions() as s:
+        row = s.scalar(sa.select(Source))
+        assert 3590 < (row.not_before - utcnow()).total_seconds() <= 3600
+        assert due_sources(s, row.last_attempt_at + timedelta(minutes=20)) == []  # interval passed, pause not
+        assert [r.key for r in due_sources(s, row.not_before + timedelta(seconds=1))] == [src]
+    out = collect_source(sessions, src, ListCollector(), worker="w")
+    assert out.status == "deferred" and "paused until" in out.error and stored(sessions) == []
+    with sessions.begin() as s:
+        s.scalar(sa.select(Source)).not_before = utcnow() - timedelta(seconds=1)
+    assert collect_source(sessions, src, ListCollector(), worker="w").status == "ok"
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Run)) == 2  # the deferred call ran no poll
 
 
 def test_leased_elsewhere_is_skipped(sessions, src):

@@ -75,13 +75,13 @@ def _switch(ctx: typer.Context, key: str, on: bool, reason: str | None) -> None:
         row.enabled = on
         row.disabled_reason = None if on else f"{reason} ({st.actor})"
         if on:
-            row.consecutive_errors = 0
+            row.consecutive_errors, row.not_before = 0, None
     say(st, f"{'enabled' if on else 'disabled'} {key}", {"key": key, "enabled": on})
 
 
 @app.command("enable")
 def enable(ctx: typer.Context, key: str = typer.Argument(..., help="Source key, e.g. vk:wall:-123.")) -> None:
-    """Switch a source on (and forget its error streak).
+    """Switch a source on (and forget its error streak and any pause its API asked for).
 
     Example: tsur sources enable tg:channel:crimea_news
     """

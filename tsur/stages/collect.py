@@ -13,7 +13,8 @@ from collectors.base import Collector, unreported
 from collectors.errors import Fatal, NotConfigured, Retriable
 from storage.items import SaveResult, load_cursor, save_page
 from storage.runs import record_run
-from storage.sources import disable_source, lease_source, mark_error, mark_success, release_source
+from storage.sources import (defer_source, disable_source, is_deferred, lease_source, mark_error, mark_success,
+                             release_source)
 from storage.tables import Source, utcnow
 from tsur.records import Page
 
@@ -25,7 +26,7 @@ class CollectOutcome:
     """How one poll of one source ended."""
 
     source: str
-    status: str  # ok | retry | disabled | leased_elsewhere | lease_lost
+    status: str  # ok | retry | disabled | leased_elsewhere | lease_lost | deferred
     pages: int = 0
     new: int = 0
     updated: int = 0
@@ -50,12 +51,18 @@ def _source_id(sessions: sessionmaker[Session], key: str) -> int:
 
 def collect_source(sessions: sessionmaker[Session], source_key: str, collector: Collector, *, worker: str,
                    run_id: str | None = None, ttl_s: float = 600.0, max_pages: int | None = None) -> CollectOutcome:
-    """Lease the source, resume from its cursor, store pages; classify errors per the taxonomy."""
+    """Lease the source, resume from its cursor, store pages; classify errors per the taxonomy.
+
+    A source whose API asked for a pause (Retriable.retry_after) is not polled before it ends ("deferred").
+    """
     source_id = _source_id(sessions, source_key)
     with sessions.begin() as s:
+        source = s.get(Source, source_id)
+        if is_deferred(source):
+            return CollectOutcome(source_key, "deferred", error=f"paused until {source.not_before:%Y-%m-%d %H:%M} UTC")
         if not lease_source(s, source_id, worker, ttl_s):
             return CollectOutcome(source_key, "leased_elsewhere")
-        s.get(Source, source_id).last_attempt_at = utcnow()
+        source.last_attempt_at = utcnow()
     totals = dict(pages=0, new=0, updated=0, quarantined=0, requests=0, waits=0.0)
     with record_run(sessions, "collect", worker=worker, run_id=run_id, source=source_key) as run:
         try:
@@ -121,12 +128,16 @@ def _lease_lost(key: str, totals: dict) -> CollectOutcome:
 def _fail(sessions, source_id: int, key: str, totals: dict, exc: Exception, *, disable: bool) -> CollectOutcome:
     code = getattr(exc, "code", None)
     message = f"{exc.__class__.__name__}{f' {code}' if code is not None else ''}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    retry_after = getattr(exc, "retry_after", None)
     with sessions.begin() as s:
         source = s.get(Source, source_id)
         (disable_source if disable else mark_error)(source, message)
+        if retry_after and not disable:
+            defer_source(source, retry_after)
     if disable:
         log.error("source %s disabled: %s", key, message)
     else:
-        log.warning("source %s will retry: %s (progress kept: %d pages)", key, message, totals["pages"])
+        log.warning("source %s will retry%s: %s (progress kept: %d pages)", key,
+                    f" after {retry_after:.0f} s" if retry_after else "", message, totals["pages"])
     return CollectOutcome(key, "disabled" if disable else "retry", error=message,
                           code=str(code) if code is not None else exc.__class__.__name__, **totals)
