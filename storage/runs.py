@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.tables import Run, utcnow
+from tsur.masking import mask
 
 
 def new_run_id() -> str:
@@ -51,4 +52,4 @@ def record_run(sessions: sessionmaker[Session], stage: str, *, worker: str, run_
     finally:
         with sessions.begin() as s:
             s.execute(sa.update(Run).where(Run.id == row_id).values(
-                status=rec.status, counts=rec.counts, error=rec.error, finished_at=utcnow()))
+                status=rec.status, counts=rec.counts, error=mask(rec.error), finished_at=utcnow()))

@@ -1,4 +1,4 @@
-"""Logging: plain or JSON lines, each with the run id; known secret values are masked in every record."""
+"""Logging: plain or JSON lines, each with the run id; secrets are masked in messages and tracebacks (tsur.masking)."""
 from __future__ import annotations
 
 import contextvars
@@ -7,44 +7,46 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from tsur.masking import mask, register_secrets
+
 run_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("run_id", default="-")
 
 
-class SecretMask(logging.Filter):
-    """Replace any configured secret value that slips into a log message with ***."""
-
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+class RunId(logging.Filter):
+    """Stamp each record with the current run id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.run_id = run_id_var.get()
-        if self.secrets:
-            msg = record.getMessage()
-            masked = msg
-            for secret in self.secrets:
-                masked = masked.replace(secret, "***")
-            if masked != msg:
-                record.msg, record.args = masked, None
         return True
 
 
+class MaskedFormatter(logging.Formatter):
+    """Plain lines with secrets masked in the whole output: message, traceback and stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line; message and traceback masked."""
+
     def format(self, record: logging.LogRecord) -> str:
         data = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "run_id": getattr(record, "run_id", "-"),
-            "msg": record.getMessage(),
+            "msg": mask(record.getMessage()),
         }
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = mask(self.formatException(record.exc_info))
+        if record.stack_info:
+            data["stack"] = mask(self.formatStack(record.stack_info))
         return json.dumps(data, ensure_ascii=False)
 
 
 def settings_secrets(settings) -> list[str]:
-    """The plain values of every configured secret, for the masking filter."""
+    """The plain values of every configured secret, for tsur.masking."""
     from tsur.settings import SECRET_FIELDS
 
     return [settings.secret(name) or "" for name in SECRET_FIELDS]
@@ -52,12 +54,13 @@ def settings_secrets(settings) -> list[str]:
 
 def setup_logging(level: str = "INFO", fmt: str = "text", secrets: list[str] | None = None) -> None:
     """Configure the root logger once (idempotent)."""
+    register_secrets(secrets or [])
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(SecretMask(secrets or []))
+    handler.addFilter(RunId())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(run_id)s] %(message)s"))
+        handler.setFormatter(MaskedFormatter("%(asctime)s %(levelname)s %(name)s [%(run_id)s] %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -6,18 +6,20 @@ from the environment only; a config file that names one is refused.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS_FILE = ROOT / "config" / "defaults.toml"
 SECRET_FIELDS = (
     "vk_token", "tg_api_id", "tg_api_hash", "tg_session", "pseudonym_key", "webhook_secret", "smtp_url",
+    "smtp_password",
 )
 
 
@@ -69,6 +71,12 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=1)]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class Settings(BaseSettings):
     """Everything the daemon and the CLI can be told; see config/defaults.toml for the meaning of each."""
 
@@ -82,31 +90,31 @@ class Settings(BaseSettings):
     models_dir: Path = ROOT / "models"
     model_version: str | None = None
 
-    worker_id: str = f"{socket.gethostname()}:{os.getpid()}"
-    analyse_batch: int = 500
-    route_batch: int = 200
-    analyse_interval_s: float = 5.0
-    route_interval_s: float = 5.0
-    sla_interval_s: float = 60.0
-    delivery_interval_s: float = 15.0
-    scheduler_jitter_s: float = 30.0
-    lease_ttl_s: float = 600.0
-    max_pages_per_poll: int = 50
+    worker_id: str = Field(default=f"{socket.gethostname()}:{os.getpid()}", min_length=1, max_length=128)
+    analyse_batch: Count = 500
+    route_batch: Count = 200
+    analyse_interval_s: Positive = 5.0
+    route_interval_s: Positive = 5.0
+    sla_interval_s: Positive = 60.0
+    delivery_interval_s: Positive = 15.0
+    scheduler_jitter_s: NonNegative = 30.0
+    lease_ttl_s: Positive = 600.0
+    max_pages_per_poll: Count = 50
 
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
-    metrics_port: int | None = None
-    metrics_host: str = "127.0.0.1"
-    stall_after_s: float = 900.0
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    metrics_host: str = Field(default="127.0.0.1", min_length=1)
+    stall_after_s: Positive = 900.0
 
     http_user_agent: str = "tsur-monitor/0.1 (+https://github.com/tsur-monitor)"
-    http_timeout_s: float = 20.0
-    vk_requests_per_second: float = 3.0
-    vk_lookback_s: int = 3 * 24 * 3600
-    tg_flood_wait_max_s: float = 300.0
-    web_min_interval_s: float = 2.0
-    web_retry_after_max_s: float = 300.0
-    retention_days: int | None = None
+    http_timeout_s: Positive = 20.0
+    vk_requests_per_second: Positive = 3.0
+    vk_lookback_s: Annotated[int, Field(ge=0)] = 3 * 24 * 3600
+    tg_flood_wait_max_s: NonNegative = 300.0
+    web_min_interval_s: NonNegative = 2.0
+    web_retry_after_max_s: NonNegative = 300.0
+    retention_days: Count | None = None
 
     vk_token: SecretStr | None = None
     tg_api_id: SecretStr | None = None
@@ -115,8 +123,41 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     smtp_url: SecretStr | None = None
+    smtp_password: SecretStr | None = None
 
     _config_file: Path | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        level = "WARNING" if level == "WARN" else level
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}: use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            from storage.db import check_url
+
+            check_url(value)
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_folder(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
+            raise ValueError(f"region must be the name of a folder in config/regions/, got {value!r}")
+        return value
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("TSUR_PSEUDONYM_KEY must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -137,6 +178,11 @@ class Settings(BaseSettings):
     def sources_path(self) -> Path:
         return self.sources_file or self.config_dir / "sources.toml"
 
+    @property
+    def regions_dir(self) -> Path:
+        """Where the region gazetteers live: config_dir/regions (the gazetteer of `region` is in <region>/)."""
+        return self.config_dir / "regions"
+
     def secret(self, name: str) -> str | None:
         """The plain value of a secret, for the one place that needs it (never log it)."""
         value = getattr(self, name)
@@ -156,11 +202,47 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(f"setting {where}: {err['msg']}") from None
+        name = ".".join(str(p) for p in err["loc"]) or "settings"
+        message = err["msg"].removeprefix("Value error, ")
+        origin = value_origin(name, overrides, os.environ.get("TSUR_CONFIG"))
+        raise ConfigError(f"{origin}setting {name}: {message}") from None
     finally:
         if config_file is not None:
             if previous is None:
                 os.environ.pop("TSUR_CONFIG", None)
             else:
                 os.environ["TSUR_CONFIG"] = previous
+
+
+def value_origin(name: str, overrides: dict[str, Any], config_file: str | None) -> str:
+    """Where the value of setting `name` came from, as a message prefix ("tsur.toml:3: ", "TSUR_X: ", "")."""
+    if name in overrides:
+        return f"--{name.replace('_', '-')}: "
+    env = f"TSUR_{name}".upper()
+    if any(key.upper() == env for key in os.environ):
+        return f"environment {env}: "
+    for path in ([Path(config_file)] if config_file else []) + [DEFAULTS_FILE]:
+        line = setting_line(path, name)
+        if line is not None:
+            return f"{path}:{line}: "
+    return ""
+
+
+def setting_line(path: Path, name: str) -> int | None:
+    """The line of `name = …` in a settings file ([tsur] table or top level), or None."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    key = re.compile(rf"""\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*=""")
+    table = next((n for n, text in enumerate(lines) if text.strip() == "[tsur]"), None)
+    section = None
+    for n, text in enumerate(lines):
+        stripped = text.strip()
+        if stripped.startswith("["):
+            section = stripped
+            continue
+        in_place = section == "[tsur]" if table is not None else section is None
+        if in_place and key.match(text):
+            return n + 1
+    return None
