@@ -65,6 +65,7 @@ def test_metrics_and_health_endpoints(sessions):
         assert 'tsur_rate_limit_wait_seconds_total{source="vk:wall:-1"} 1.5' in body
         assert 'tsur_items_pending{stage="analyse"} 1.0' in body
         assert "tsur_collector_lag_seconds" in body
+        assert 'tsur_source_since_new_item_seconds{source="vk:wall:-1"}' in body
         assert get(base + "/healthz")[0] == 200
         clock.t = 11
         code, body = get(base + "/healthz")

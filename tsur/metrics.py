@@ -68,6 +68,12 @@ class _DatabaseGauges:
                 newest = newest if newest.tzinfo else newest.replace(tzinfo=now.tzinfo)
                 lag.add_metric([key], (now - newest).total_seconds())
         yield lag
+        quiet = GaugeMetricFamily("tsur_source_since_new_item_seconds",
+                                  "Now minus the last time a poll of the source stored a new item", labels=["source"])
+        for key, at in s.execute(sa.select(Source.key, Source.last_new_item_at)
+                                 .where(Source.last_new_item_at.is_not(None))):
+            quiet.add_metric([key], (now - at).total_seconds())
+        yield quiet
         pending = GaugeMetricFamily("tsur_items_pending", "Items waiting per stage", labels=["stage"])
         for stage, n in s.execute(sa.select(Item.stage, sa.func.count()).group_by(Item.stage)):
             pending.add_metric([stage], n)

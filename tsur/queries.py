@@ -222,9 +222,24 @@ def _run_stats(session: Session, since: datetime) -> dict[str, dict[str, float]]
     return out
 
 
+def _silence(src: Source, since_success: float | None, now: datetime, silent_factor: float,
+             no_new_after_s: float) -> str | None:
+    """Why an enabled source counts as silent: no successful poll for `silent_factor` intervals, or polls that
+    bring nothing new for `no_new_after_s` (counted from when it was added if it never brought anything)."""
+    if not src.enabled:
+        return None
+    if since_success is None or since_success > silent_factor * src.interval_s:
+        return "no successful poll"
+    quiet_s = (now - (src.last_new_item_at or src.created_at)).total_seconds()
+    return "no new items" if no_new_after_s and quiet_s > no_new_after_s else None
+
+
 def source_health(session: Session, *, now: datetime | None = None, silent_factor: float = 3.0,
-                  window: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
-    """Per source: last success, lags, errors, rate-limit waits and requests, items in the window, silent flag."""
+                  no_new_after_s: float = 172800.0, window: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
+    """Per source: last success, lags, errors, rate-limit waits and requests, items in the window, silent flag.
+
+    Example: source_health(s, no_new_after_s=6 * 3600) flags sources that polled fine but stored nothing in 6 h.
+    """
     now = now or utcnow()
     newest = dict(session.execute(sa.select(Item.source, sa.func.max(Item.published_at)).group_by(Item.source)).all())
     recent = dict(session.execute(sa.select(Item.source, sa.func.count()).where(Item.first_seen_at >= now - window)
@@ -234,7 +249,7 @@ def source_health(session: Session, *, now: datetime | None = None, silent_facto
     for src in session.scalars(sa.select(Source).order_by(Source.key)):
         since_success = (now - src.last_success_at).total_seconds() if src.last_success_at else None
         newest_at = newest.get(src.key)
-        silent_after = silent_factor * src.interval_s
+        silence = _silence(src, since_success, now, silent_factor, no_new_after_s)
         run = runs.get(src.key, {"polls": 0, "requests": 0, "waits": 0.0})
         out.append({
             "key": src.key, "enabled": src.enabled, "disabled_reason": src.disabled_reason,
@@ -245,7 +260,8 @@ def source_health(session: Session, *, now: datetime | None = None, silent_facto
             "consecutive_errors": src.consecutive_errors, "last_error": src.last_error,
             "last_error_at": src.last_error_at, "items_24h": recent.get(src.key, 0),
             "polls_24h": run["polls"], "requests_24h": run["requests"], "waits_24h_s": round(run["waits"], 3),
-            "silent": src.enabled and (since_success is None or since_success > silent_after),
+            "paused_until": src.not_before if src.not_before and src.not_before > now else None,
+            "silent": silence is not None, "silent_reason": silence,
         })
     return out
 

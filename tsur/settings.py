@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     scheduler_jitter_s: NonNegative = 30.0
     lease_ttl_s: Positive = 600.0
     max_pages_per_poll: Count = 50
+    source_silent_after_s: NonNegative = 172800.0
 
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

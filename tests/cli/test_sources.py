@@ -51,3 +51,18 @@ def test_health(lite):
     assert not {h["key"]: h for h in cli.json("sources", "health", "--silent-factor", "20")}["tg:channel:old"]["silent"]
     table = cli("sources", "health").stdout
     assert "SILENT" in table and "FloodWait" in table
+
+
+def test_health_flags_a_source_that_polls_fine_but_brings_nothing_new(lite):
+    url, sessions = lite
+    cli = Cli(url)
+    now = utcnow()
+    seed(sessions, "давний пост", source="vk:wall:-5", published_at=now - timedelta(days=6))
+    with sessions.begin() as s:
+        src = s.scalar(sa.select(Source))
+        src.last_success_at, src.last_new_item_at = now - timedelta(minutes=5), now - timedelta(days=5)
+    (row,) = cli.json("sources", "health")
+    assert (row["silent"], row["silent_reason"]) == (True, "no new items") and row["since_new_item_s"] > 4 * 86400
+    assert not cli.json("sources", "health", "--no-new-hours", "200")[0]["silent"]
+    table = cli("sources", "health").stdout
+    assert "SILENT: no new items" in table and "Since new item" in table and "5d" in table

@@ -101,20 +101,28 @@ def disable(ctx: typer.Context, key: str = typer.Argument(..., help="Source key,
 @app.command("health")
 def health(ctx: typer.Context,
            silent_factor: float = typer.Option(3.0, "--silent-factor",
-                                               help="Flag sources with no success for this many intervals.")) -> None:
-    """Source health: last success, lags, error streak, last error, rate-limit waits, items in 24 h, silence.
+                                               help="Flag sources with no success for this many intervals."),
+           no_new_hours: Optional[float] = typer.Option(
+               None, "--no-new-hours", min=0,
+               help="Flag sources that stored no new item for this many hours (default: source_silent_after_s; "
+                    "0 = off).")) -> None:
+    """Source health: last success, lags, since the last new item, error streak, last error, rate-limit waits,
+    items in 24 h, silence (no successful poll, or polls that bring nothing new).
 
-    Example: tsur sources health --silent-factor 5
+    Example: tsur sources health --silent-factor 5 --no-new-hours 12
     """
     st = state(ctx)
+    no_new_after_s = st.settings.source_silent_after_s if no_new_hours is None else no_new_hours * 3600
     with st.sessions() as s:
-        rows = queries.source_health(s, now=utcnow(), silent_factor=silent_factor)
+        rows = queries.source_health(s, now=utcnow(), silent_factor=silent_factor, no_new_after_s=no_new_after_s)
     if not st.json:
         for r in rows:
             r["since_success"] = human_seconds(r["since_success_s"])
             r["content_lag"] = human_seconds(r["content_lag_s"])
-            r["flag"] = "SILENT" if r["silent"] else ("off" if not r["enabled"] else "")
+            r["since_new_item"] = human_seconds(r["since_new_item_s"])
+            r["flag"] = f"SILENT: {r['silent_reason']}" if r["silent"] else ("off" if not r["enabled"] else "")
     print_rows(st, rows, {"key": "Key", "flag": "Flag", "since_success": "Since success",
-                          "content_lag": "Newest item", "consecutive_errors": "Errors", "last_error": "Last error",
+                          "since_new_item": "Since new item", "content_lag": "Newest item",
+                          "consecutive_errors": "Errors", "last_error": "Last error",
                           "items_24h": "Items 24h", "requests_24h": "Requests 24h", "waits_24h_s": "Waits 24h s"},
                title="Source health", widths={"last_error": 40}, empty="no sources")
