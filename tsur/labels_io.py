@@ -219,21 +219,30 @@ def training_frame(long: pd.DataFrame) -> pd.DataFrame:
     return out[["item_pk", "text", *FIELDS, "origin", "labelled_at"]]
 
 
+def redacted(frame: pd.DataFrame, columns: tuple[str, ...] = ("text", "reason", "url")) -> pd.DataFrame:
+    """The frame with personal data masked in the free-text and link columns it has."""
+    from tsur.redact import redact
+
+    out = frame.copy()
+    for name in (c for c in columns if c in out.columns):
+        out[name] = out[name].map(lambda v: redact(v) if isinstance(v, str) else v)
+    return out
+
+
 def export_labels(session: Session, path: Path, *, long: bool = False, origin: str | None = None,
                   redact: bool = True) -> int:
     """Write labels to .csv or .parquet: one row per item (default) or one per label (`long`); returns rows.
 
-    Texts are redacted (phones, e-mails, profile links, mentions, document numbers) unless `redact=False`.
+    Texts, reasons and links are redacted (phones, e-mails, cards, profile and user-wall links, mentions,
+    document numbers) unless `redact=False`; `actor` is an internal operator id and stays.
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise ValueError(f"{path}: unknown format {suffix!r}: use .csv or .parquet")
     frame = labels_frame(session, origin)
     frame = frame if long else training_frame(frame)
-    if redact and "text" in frame.columns:
-        from tsur.redact import redact as redact_text
-
-        frame["text"] = frame["text"].map(lambda t: redact_text(t) if isinstance(t, str) else t)
+    if redact:
+        frame = redacted(frame)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(path, index=False)

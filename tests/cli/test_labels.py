@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from storage.tables import Label
+from storage.tables import Item, Label
 from tests.cli.conftest import Cli, route, seed
 
 IM_GOOD = [
@@ -114,3 +114,19 @@ def test_export_redacts_personal_data_unless_asked(lite, tmp_path):
     assert pd.read_csv(tmp_path / "safe.csv")["text"].tolist() == ["Нет света, звоните [PHONE] или [EMAIL]"]
     cli("labels", "export", str(tmp_path / "raw.csv"), "--keep-personal-data")
     assert "8 (978) 123-45-67" in pd.read_csv(tmp_path / "raw.csv")["text"].iloc[0]
+
+
+def test_long_export_redacts_reasons_and_user_links_keeps_actor(lite, tmp_path):
+    url, sessions = lite
+    cli = Cli(url, actor="ops:anna")
+    item = seed(sessions, "Нет света, звоните 978-123-45-67", topic_group="ЖКХ", municipality=None,
+                geo_confidence=0.0)
+    with sessions.begin() as s:
+        s.get(Item, item).url = "https://vk.com/wall150443210_7?reply=9"
+    route(sessions)
+    cli("reassign", "item", str(item), "--municipality", "городской округ Керчь",
+        "--reason", "звонила жительница, тел. 8 978 765-43-21, vk.com/id150443210")
+    cli("labels", "export", str(tmp_path / "long.csv"), "--long")
+    row = pd.read_csv(tmp_path / "long.csv").iloc[0]
+    assert (row["text"], row["reason"], row["url"], row["actor"]) == (
+        "Нет света, звоните [PHONE]", "звонила жительница, тел. [PHONE], [PROFILE]", "[PROFILE]", "ops:anna")
