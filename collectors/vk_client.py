@@ -127,16 +127,21 @@ class VkClient:
         except (vk_api.VkApiError, requests.RequestException) as exc:
             raise classify(exc, where) from None
 
-    def execute(self, calls: list[tuple[str, dict[str, Any]]], where: str) -> list[Any]:
-        """Results of many calls, up to 25 per `execute`; per-call transient errors are retried."""
+    def execute(self, calls: list[tuple[str, dict[str, Any]]], where: str,
+                skip_codes: frozenset[int] = frozenset()) -> list[Any]:
+        """Results of many calls, up to 25 per `execute`; per-call transient errors are retried.
+
+        A call failing with a code in `skip_codes` (an error about that one call's object, e.g. one post's
+        closed comments) comes back as its error dict (see `is_error`) instead of failing them all.
+        """
         results: list[Any] = [None] * len(calls)
         pending = list(range(len(calls)))
         for delay in [*self.backoff.delays(), None]:
             failed: list[tuple[int, dict]] = []
             for start in range(0, len(pending), EXECUTE_LIMIT):
                 chunk = pending[start:start + EXECUTE_LIMIT]
-                for index, outcome in zip(chunk, self.execute_once([calls[i] for i in chunk], where)):
-                    if is_error(outcome):
+                for index, outcome in zip(chunk, self.execute_once([calls[i] for i in chunk], where, skip_codes)):
+                    if is_error(outcome) and outcome.get("error_code") not in skip_codes:
                         failed.append((index, outcome))
                     else:
                         results[index] = outcome
@@ -151,11 +156,17 @@ class VkClient:
             self._on_wait(delay)
         return results
 
-    def execute_once(self, calls: list[tuple[str, dict[str, Any]]], where: str) -> list[Any]:
+    def execute_once(self, calls: list[tuple[str, dict[str, Any]]], where: str,
+                     skip_codes: frozenset[int] = frozenset()) -> list[Any]:
         """One request for up to 25 calls; a failed call comes back as its error dict (see `is_error`)."""
         if len(calls) == 1:  # a plain call is as cheap and keeps the method's own envelope
             method, values = calls[0]
-            return [self.call(method, values, where)]
+            try:
+                return [self.call(method, values, where)]
+            except (Fatal, Retriable) as exc:
+                if exc.code not in skip_codes:
+                    raise
+                return [{"error_code": exc.code, "error_msg": str(exc)}]
         code = "return [" + ",".join(f"API.{m}({sjson_dumps(v)})" for m, v in calls) + "];"
         raw = self.call("execute", {"code": code}, where, raw=True)
         errors = iter(raw.get("execute_errors") or [])

@@ -1,12 +1,20 @@
-"""Fetch all comments of some wall posts, threads included, batching wall.getComments through execute."""
+"""Fetch all comments of some wall posts, threads included, batching wall.getComments through execute.
+
+A post (or thread) whose comments VK refuses (access denied to it, comments closed) is skipped with one
+log line; the other posts' comments are still read. Token-level errors (5, …) still end the poll.
+"""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from collectors.vk_client import VkClient
+from collectors.vk_client import VkClient, is_error
+
+log = logging.getLogger(__name__)
 
 PAGE = 100
 THREAD_PREVIEW = 10
+PER_POST_CODES = frozenset({15, 211, 212})  # access denied (this post), to a wall comment, to post comments
 
 
 def _first_calls(owner_id: int, post_ids: list[int]) -> list[tuple[str, dict[str, Any]]]:
@@ -53,7 +61,12 @@ def fetch_comments(client: VkClient, owner_id: int, post_ids: list[int], where: 
     found: dict[tuple[int, int], dict] = {}
     while calls:
         next_calls = []
-        for (method, values), response in zip(calls, client.execute(calls, where)):
+        for (method, values), response in zip(calls, client.execute(calls, where, PER_POST_CODES)):
+            if is_error(response):
+                thread = f" (thread of comment {values['comment_id']})" if "comment_id" in values else ""
+                log.warning("%s: comments of post %s%s skipped: VK error %s", where, values["post_id"], thread,
+                            response.get("error_code"))
+                continue
             for comment in _comments_of(values, response):
                 found[(comment["post_id"], comment.get("id"))] = comment
             next_calls.extend(_follow_ups(values, response))

@@ -21,6 +21,7 @@ ERROR_MESSAGES = {
     9: "Flood control", 10: "Internal server error", 14: "Captcha needed", 15: "Access denied",
     18: "User was deleted or banned", 29: "Rate limit reached", 30: "This profile is private",
     100: "One of the parameters specified was missing or invalid", 203: "Access to group denied",
+    212: "Access to post comments denied",
 }
 CALL_RE = re.compile(r"API\.([\w.]+)\(")
 

@@ -131,10 +131,37 @@ def test_errors_inside_execute_are_retried_or_classified(fake_vk, vk_url, settin
     fake_vk.fail("wall.getComments", 10)  # first inner call fails once, then succeeds on the retry
     _, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
     assert sum(i.kind == "comment" for i in items) == 6
-    fake_vk.fail("wall.getComments", 15)  # a fresh poll reads every comment again: the first call is refused
+    fake_vk.fail("wall.getComments", 5)  # a fresh poll reads every comment again: the token is refused
     with pytest.raises(Fatal) as err:
         run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
-    assert err.value.code == 15
+    assert err.value.code == 5
+
+
+@pytest.mark.parametrize("code", [15, 212])
+def test_one_post_with_refused_comments_is_skipped_not_the_wall(fake_vk, vk_url, settings, pseudonymize, clock,
+                                                                caplog, code):
+    fake_vk.add_post(OWNER, 1, NOW - 3600, "Пост")
+    fake_vk.add_comment(OWNER, 1, 10, NOW - 3500, "коммент")
+    fake_vk.add_post(OWNER, 2, NOW - 60, "Пост, комментарии к которому закрыли")
+    fake_vk.add_comment(OWNER, 2, 20, NOW - 50, "коммент до закрытия")
+    fake_vk.fail("wall.getComments", code)  # inside the execute, the call for post 2 (newest first)
+    with caplog.at_level(logging.WARNING):
+        pages, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert sorted(i.item_id for i in items) == ["1", "1_10", "2"] and fake_vk.requests_of("execute") == 1
+    assert any(f"comments of post 2 skipped: VK error {code}" in r.getMessage() for r in caplog.records)
+    fake_vk.log.clear()
+    run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW), pages[-1].cursor)
+    assert [m for m, _ in fake_vk.log] == ["wall.get"]  # the refused thread is not asked again every poll
+
+
+def test_refused_comments_of_the_only_commented_post_do_not_block_new_posts(fake_vk, vk_url, settings,
+                                                                           pseudonymize, clock):
+    fake_vk.add_post(OWNER, 1, NOW - 3600, "Пост, комментарии к которому закрыли")
+    fake_vk.add_comment(OWNER, 1, 10, NOW - 3500, "коммент")
+    fake_vk.add_post(OWNER, 2, NOW - 60, "Новый пост")
+    fake_vk.fail("wall.getComments", 212)  # one plain call, not an execute
+    _, items = run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert sorted(i.item_id for i in items) == ["1", "2"]
 
 
 def test_malformed_post_is_quarantined_not_fatal(fake_vk, vk_url, settings, pseudonymize, clock):
