@@ -5,12 +5,14 @@ posts inside the look-back window, which every poll re-reads (edits are upserted
 threads are re-read when their replies max_id moved. Pages go oldest-first, so "last_id" only grows.
 FloodWaits are slept through (counted in Page.waits) while the poll's total stays within
 tg_flood_wait_max_s; the FloodWait that would go past it ends the poll with Retriable(retry_after=…),
-and the source is not polled again before that pause is over.
+and the source is not polled again before that pause is over. A 400 about one discussion thread (the post
+was deleted between the history read and the replies read) skips that thread with one log line.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,16 +23,22 @@ from telethon import errors
 from telethon.tl import types
 from telethon.tl.functions.channels import GetFullChannelRequest
 
+from collectors import hooks
 from collectors.adapters import adapt_many
 from collectors.base import CallStats, SourceConfig
 from collectors.errors import Fatal, NotConfigured, Retriable
 from tsur.records import Page
 from tsur.settings import Settings
 
+log = logging.getLogger(__name__)
+
 PAGE = 100
 # 400/401/403/406 from the calls we make mean this channel or this session needs a human; 5xx, timeouts and
 # network errors pass. (FloodWait is handled apart.)
 FATAL_ERRORS = (errors.BadRequestError, errors.UnauthorizedError, errors.ForbiddenError, errors.AuthKeyError)
+# 400s that concern the channel or its discussion group, not one thread: fatal even while reading replies
+CHANNEL_ERRORS = (errors.ChannelPrivateError, errors.ChannelInvalidError, errors.ChannelBannedError,
+                  errors.ChatIdInvalidError, errors.PeerIdInvalidError)
 
 
 def classify(exc: Exception, where: str) -> Exception:
@@ -41,6 +49,11 @@ def classify(exc: Exception, where: str) -> Exception:
     if isinstance(exc, ValueError):  # get_entity: no such username
         return Fatal(f"{where}: channel not found ({str(exc).splitlines()[0][:200]})", code="not_found")
     return Retriable(f"{where}: Telegram request failed ({name})", code=name)
+
+
+def is_thread_error(exc: Exception) -> bool:
+    """A 400 about one message (e.g. MsgIdInvalidError for a post deleted meanwhile), not the channel or session."""
+    return isinstance(exc, errors.BadRequestError) and not isinstance(exc, CHANNEL_ERRORS)
 
 
 @dataclass
@@ -119,11 +132,19 @@ class TelegramCollector:
             seen = (recent.get(str(post.id)) or [0])[0]
             top = (replies.max_id or 0) if replies is not None and replies.comments else 0
             if top > seen:
-                found = await self._messages(client, entity, reply_to=post.id, min_id=seen, reverse=True)
+                found = await self._thread(client, entity, post.id, seen)
                 records += [("tg_message", {**json.loads(m.to_json()), "post_id": post.id})
                             for m in found if isinstance(m, types.Message)]
             recent[str(post.id)] = [max(top, seen), date]
         return records
+
+    async def _thread(self, client, entity, post_id: int, seen: int) -> list:
+        """Discussion replies of one post after `seen`; [] when Telegram refuses that one thread."""
+        try:
+            return await self._messages(client, entity, reply_to=post_id, min_id=seen, reverse=True)
+        except errors.BadRequestError as exc:  # only thread errors come through unclassified
+            log.warning("%s: comments of post %s skipped: %s", self.source.key, post_id, type(exc).__name__)
+            return []
 
     async def _messages(self, client, entity, **kwargs) -> list:
         """iter_messages as a list; a FloodWait mid-way resumes after the last message received."""
@@ -144,6 +165,8 @@ class TelegramCollector:
             except Fatal:
                 raise
             except Exception as exc:  # noqa: BLE001 - classified below
+                if kwargs.get("reply_to") is not None and is_thread_error(exc):
+                    raise
                 raise classify(exc, self.source.key) from None
 
     async def _call(self, func, *args, counted: bool = True):
@@ -166,6 +189,7 @@ class TelegramCollector:
                             f"waits past the {self.flood_wait_max_s:.0f} s limit; retrying after it",
                             code="FLOOD_WAIT", retry_after=exc.seconds) from None
         await self.sleep(exc.seconds)
+        hooks.retried("FLOOD_WAIT", exc.seconds)
         self.flood_waited += exc.seconds
         self.stats.waits += exc.seconds
 
@@ -191,7 +215,7 @@ def default_client_factory(settings: Settings, where: str) -> Callable[[], Any]:
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize, *, make_client: Callable[[], Any] | None = None,
-          now: Callable[[], float] = time.time, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+          now: Callable[[], float] = time.time, sleep: Callable[[float], Awaitable[None]] = hooks.async_sleep):
     """The collector for a tg_channel source (`make_client`, `now`, `sleep` are for tests)."""
     factory = make_client or default_client_factory(settings, config.key)
     return TelegramCollector(config, factory, pseudonymize, flood_wait_max_s=settings.tg_flood_wait_max_s,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from telethon import errors
@@ -165,6 +166,38 @@ def test_short_flood_waits_stop_at_the_per_poll_budget(settings, pseudonymize):
         run(collector(fake, settings, pseudonymize, sleeper=sleeper))
     assert sleeper.slept == [200] and settings.tg_flood_wait_max_s == 300  # 200 + 200 would pass the limit
     assert err.value.code == "FLOOD_WAIT" and err.value.retry_after == 200
+
+
+def fail_thread(fake: FakeTelegram, post_id: int, exc: Exception) -> None:
+    """Make every read of the discussion thread under `post_id` fail with `exc`."""
+    original = fake._maybe_fail
+
+    def maybe_fail(name, **kwargs):
+        original(name, **kwargs)
+        if name == "iter_messages" and kwargs.get("reply_to") == post_id:
+            raise exc
+
+    fake._maybe_fail = maybe_fail
+
+
+def test_a_thread_refused_with_a_bad_request_is_skipped_not_the_channel(settings, pseudonymize, caplog):
+    fake = world(posts=2)
+    fake.comment(1, 500, NOW - 500, "под удалённым постом")
+    fake.comment(2, 501, NOW - 400, "под живым постом")
+    fail_thread(fake, 1, errors.MsgIdInvalidError(request=None))  # post 1 deleted after the history read
+    with caplog.at_level(logging.WARNING):
+        pages, items = run(collector(fake, settings, pseudonymize))
+    assert [i.item_id for i in items] == ["1", "2", "2_501"]
+    assert any("comments of post 1 skipped: MsgIdInvalidError" in r.getMessage() for r in caplog.records)
+
+
+def test_a_channel_level_error_while_reading_replies_stays_fatal(settings, pseudonymize):
+    fake = world(posts=2)
+    fake.comment(1, 500, NOW - 500, "коммент")
+    fail_thread(fake, 1, errors.ChannelPrivateError(request=None))
+    with pytest.raises(Fatal) as err:
+        run(collector(fake, settings, pseudonymize))
+    assert err.value.code == "ChannelPrivateError"
 
 
 @pytest.mark.parametrize("exc", [errors.ChannelPrivateError(request=None), errors.SessionRevokedError(request=None),
