@@ -1,15 +1,16 @@
 """VK collectors: community walls (posts + comments, look-back window) and keyword search.
 
 Cursors (JSON):
-  vk_wall:   {"last_id": int|null, "comments": {"<post id>": [count, date]}, "scan": {"top_id", "offset"}?}
+  vk_wall:   {"last_id": int|null, "comments": {"<post id>": [count, date, read_at]}, "scan": {"top_id", "offset"}?}
   vk_search: {"last_date": int|null, "scan": {"top_date", "start_time", "next_from"}?}
 "scan" is a walk newest-first still in progress; "last_id"/"last_date" only move once a walk is done,
 so a run interrupted mid-walk resumes where it stopped and loses nothing. (A wall walk resumes by
 offset: posts published meanwhile shift it back, which only re-reads a few stored posts; posts
 deleted meanwhile shift it forward, and as many older posts could be skipped — rare, and only for
 a walk that was cut off.)
-"comments" remembers each window post's comment count, so only threads that changed are re-read
-(an edited comment in an unchanged thread is not noticed).
+"comments" remembers each window post's comment count and when its comments were last read: threads
+whose count changed are re-read at once, the others only every `reread_s` (vk_comments_reread_s), so a
+new comment whose count was cancelled out by a deletion, or an edited comment, is stored at most that late.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class VkWallCollector:
     lookback_s: int = 3 * 24 * 3600
     max_pages: int = 50
     now: Callable[[], float] = time.time
+    reread_s: float = 6 * 3600  # re-read the comments of unchanged window posts this often (0 = never)
     owner_id: int = field(init=False)
 
     def __post_init__(self):
@@ -86,13 +88,17 @@ class VkWallCollector:
         return self.client.call("wall.get", values, self.source.key)
 
     def _comment_records(self, posts: list[dict], counts: dict[str, list]) -> list[tuple[str, dict]]:
-        """Comments of posts whose comment count changed since the last poll; updates `counts`."""
-        changed = [p for p in posts if isinstance(p.get("id"), int)
-                   and _comment_count(p) != (counts.get(str(p["id"])) or [None])[0]]
-        wanted = [p["id"] for p in changed if _comment_count(p)]
+        """Comments of posts whose comment count changed since the last poll or that are due a re-read;
+        updates `counts`."""
+        now = int(self.now())
+        known = [p for p in posts if isinstance(p.get("id"), int)]
+        changed = [p for p in known if _comment_count(p) != (counts.get(str(p["id"])) or [None])[0]]
+        ids = {p["id"] for p in changed}
+        reread = [p for p in _due_rereads(known, counts, now, self.reread_s) if p["id"] not in ids]
+        wanted = [p["id"] for p in changed + reread if _comment_count(p)]
         comments = fetch_comments(self.client, self.owner_id, wanted, self.source.key) if wanted else []
-        for p in changed:
-            counts[str(p["id"])] = [_comment_count(p), p["date"] if isinstance(p.get("date"), int) else 0]
+        for p in changed + reread:
+            counts[str(p["id"])] = [_comment_count(p), p["date"] if isinstance(p.get("date"), int) else 0, now]
         return [("vk_comment", c) for c in comments]
 
     def _page(self, records: list[tuple[str, dict]], cursor: dict) -> Page:
@@ -150,6 +156,23 @@ def _comment_count(post: dict) -> int:
     return comments.get("count", 0) if isinstance(comments, dict) else 0
 
 
+def _due_rereads(posts: list[dict], counts: dict[str, list], now: float, reread_s: float) -> list[dict]:
+    """Commented posts whose comments were read `reread_s` ago or more; when one is due, those read over half
+    that ago come along, so re-reads share one execute (about one extra request per wall every few hours
+    instead of one per post) at the price of re-reading some threads early."""
+    if not reread_s:
+        return []
+    age = {p["id"]: now - _read_at(counts.get(str(p["id"]))) for p in posts if _comment_count(p)}
+    if not any(a >= reread_s for a in age.values()):
+        return []
+    return [p for p in posts if age.get(p["id"], 0.0) >= reread_s / 2]
+
+
+def _read_at(entry: list | None) -> float:
+    """When a post's comments were last read (0 for cursors written before read times were kept)."""
+    return entry[2] if entry and len(entry) > 2 else 0.0
+
+
 def _is_fresh(post: dict, last_id: int | None, horizon: float) -> bool:
     """New since the cursor, or inside the look-back window (edits, late comments)."""
     date = post.get("date") if isinstance(post.get("date"), int) else 0
@@ -158,7 +181,7 @@ def _is_fresh(post: dict, last_id: int | None, horizon: float) -> bool:
 
 
 def _prune(counts: dict[str, list], horizon: float) -> None:
-    for key in [k for k, (_, date) in counts.items() if date < horizon]:
+    for key in [k for k, entry in counts.items() if entry[1] < horizon]:
         del counts[key]
 
 
@@ -186,4 +209,5 @@ def build(config: SourceConfig, settings: Settings, pseudonymize, *, client: VkC
     if not config.handle.lstrip("-").isdigit():
         raise NotConfigured(f"{config.key}: handle must be a numeric VK owner id (e.g. -12345 for a community)")
     return VkWallCollector(config, client or make_client(config, settings), pseudonymize,
-                           lookback_s=settings.vk_lookback_s, max_pages=settings.max_pages_per_poll, now=now)
+                           lookback_s=settings.vk_lookback_s, max_pages=settings.max_pages_per_poll, now=now,
+                           reread_s=settings.vk_comments_reread_s)

@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     http_timeout_s: Positive = 20.0
     vk_requests_per_second: Positive = 3.0
     vk_lookback_s: Annotated[int, Field(ge=0)] = 3 * 24 * 3600
+    vk_comments_reread_s: NonNegative = 21600.0
     tg_flood_wait_max_s: NonNegative = 300.0
     web_min_interval_s: NonNegative = 2.0
     web_retry_after_max_s: NonNegative = 300.0

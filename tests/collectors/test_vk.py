@@ -63,6 +63,26 @@ def test_second_poll_rereads_window_but_only_changed_comment_counts(fake_vk, vk_
     assert pages2[-1].cursor["last_id"] == 11
 
 
+def test_a_new_comment_hidden_by_a_deletion_is_found_by_the_periodic_reread(fake_vk, vk_url, settings,
+                                                                            pseudonymize, clock):
+    fake_vk.add_post(OWNER, 1, NOW - 500, "Пост")
+    fake_vk.add_comment(OWNER, 1, 10, NOW - 400, "старый")
+    fake_vk.add_post(OWNER, 2, NOW - 300, "Второй пост")
+    fake_vk.add_comment(OWNER, 2, 20, NOW - 200, "ещё один")
+    cfg = wall_config(OWNER, vk_url)
+    pages, _ = run(vk_collector(cfg, settings, pseudonymize, clock, NOW))
+    fake_vk.comments[(OWNER, 1)].clear()  # comment 10 deleted and comment 11 written: the count stays 1
+    fake_vk.walls[OWNER][1]["comments"]["count"] -= 1
+    fake_vk.add_comment(OWNER, 1, 11, NOW + 60, "новая жалоба")
+    fake_vk.log.clear()
+    soon, items = run(vk_collector(cfg, settings, pseudonymize, clock, NOW + 600), pages[-1].cursor)
+    assert "1_11" not in {i.item_id for i in items} and [m for m, _ in fake_vk.log] == ["wall.get"]  # the price
+    later = NOW + settings.vk_comments_reread_s
+    _, items = run(vk_collector(cfg, settings, pseudonymize, clock, later), soon[-1].cursor)
+    assert "1_11" in {i.item_id for i in items}
+    assert [m for m, _ in fake_vk.log] == ["wall.get", "wall.get", "execute"]  # both posts in one re-read
+
+
 def test_deep_backlog_is_walked_in_pages_and_resumes_mid_walk(fake_vk, vk_url, settings, pseudonymize, clock):
     populate_wall(fake_vk, OWNER, NOW, posts=250, every_s=60, comments_per_post=0)
     cfg = wall_config(OWNER, vk_url)
