@@ -1,7 +1,7 @@
 """Batched analysis: complaint?, topic group, place (nlp.geo), importance, with probabilities and reasons.
 
 Importance rules run on complaints only (a news post about a school is not urgent); `topic` (the fine ИМ
-topic) stays None: no data set labels it.
+topic) comes from the lemma rules of nlp.topics inside the predicted group, or stays None.
 
 Example:
     analyzer = load_analyzer()                      # models/ACTIVE
@@ -19,9 +19,11 @@ import numpy as np
 
 from nlp.artifacts import load_bundle
 from nlp.features import model_text
-from nlp.importance import assess
+from nlp.importance import judge
+from nlp.lemma_rules import grams_of
 from nlp.normalize import lemmas
 from nlp.registry import active_version, resolve
+from nlp.topics import fine_topic
 from tsur.records import Analysis, AnalysisInput
 
 try:  # the geo analyser lives in nlp.geo (another module owner); analysis works without it
@@ -63,20 +65,24 @@ class Analyzer:
 
     def compose(self, item: AnalysisInput, seq: list[str], row: tuple[np.ndarray, np.ndarray],
                 p_complaint: float, best: int, p_topic: float) -> Analysis:
-        """One Analysis with reasons from top features, the geo match and importance rules."""
+        """One Analysis with reasons from top features, the fine-topic rule, the geo match and importance rules."""
         is_complaint = p_complaint >= COMPLAINT_THRESHOLD
         group = str(self.topic.classes_[best])
         complaint_coef = self.complaint.coef_[0] * (1 if is_complaint else -1)
         reasons = [f"complaint {p_complaint:.2f}: {self.explain(row, complaint_coef)}",
                    f"topic {group} {p_topic:.2f}: {self.explain(row, self.topic.coef_[best])}"]
+        grams = grams_of(seq)
+        topic, why_topic = fine_topic(group, grams)
+        if why_topic:
+            reasons.append(why_topic)
         geo = self.locate(item)
         if geo is not None and geo.reason:
             reasons.append(f"geo: {geo.reason}")
-        importance, why = assess(seq) if is_complaint else ("normal", ())
+        importance, why = judge(grams) if is_complaint else ("normal", ())
         reasons.extend(why)
         return Analysis(
             item_pk=item.item_pk, model_version=self.version, is_complaint=bool(is_complaint),
-            complaint_proba=round(p_complaint, 4), topic_group=group, topic_proba=round(p_topic, 4),
+            complaint_proba=round(p_complaint, 4), topic_group=group, topic_proba=round(p_topic, 4), topic=topic,
             municipality=getattr(geo, "municipality", None), settlement=getattr(geo, "settlement", None),
             geo_evidence=getattr(geo, "evidence", None), geo_confidence=float(getattr(geo, "confidence", 0.0)),
             importance=importance, reasons=tuple(reasons))
