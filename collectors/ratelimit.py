@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from collectors import hooks
+
 T = TypeVar("T")
 
 
@@ -15,7 +17,7 @@ class Clock:
     """Wall clock by default; tests and the bench pass a SimulatedClock instead."""
 
     now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = hooks.sleep  # time.sleep that a stopping daemon cuts short
 
 
 WALL_CLOCK = Clock()  # the one real clock, so limiters keyed by token or host are shared in production
@@ -51,6 +53,7 @@ class RateLimiter:
             slept = max(0.0, self._next - now)
             if slept:
                 self.clock.sleep(slept)
+                hooks.waited("pacing", slept)
             self._next = max(now, self._next) + 1.0 / self.rate + self.slack_s
             return slept
 
@@ -100,6 +103,7 @@ def retry(call: Callable[[], T], *, is_transient: Callable[[Exception], float | 
             if max_wait_s is not None and waited + pause > max_wait_s:
                 raise
             clock.sleep(pause)
+            hooks.retried(exc, pause)
             on_wait(pause)
             waited += pause
     raise AssertionError("unreachable")
