@@ -40,7 +40,7 @@ def read_groups() -> list[str]:
 
 
 def load_spb(shared: Path) -> pd.DataFrame:
-    """St Petersburg appeals with ИМ groups from the reason crosswalk."""
+    """St Petersburg appeals with ИМ groups from the reason crosswalk (and the portal reason, for evaluation)."""
     raw = pd.read_parquet(shared / "spb_our_spb_appeals" / "spb_appeals_2020_2021.parquet",
                           columns=["text", "created_dt", "category", "reason"])
     walk = pd.read_csv(CONFIG / "spb_crosswalk.csv")
@@ -50,7 +50,7 @@ def load_spb(shared: Path) -> pd.DataFrame:
         missing = df.loc[df["im_group"].isna(), "reason"].iloc[0]
         raise ValueError(f"spb_crosswalk.csv has no row for reason {missing!r}")
     return pd.DataFrame({"text": df["text"], "source": "spb", "created_dt": pd.to_datetime(df["created_dt"]),
-                         "topic_group": df["im_group"], "is_complaint": 1.0})
+                         "topic_group": df["im_group"], "is_complaint": 1.0, "spb_reason": df["reason"]})
 
 
 def load_troitsk(shared: Path) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Evaluate a model version on the SPb time-split held-out part and on the hand-checked Crimean golden table.
 
 Example:
-    /work/venv/bin/python -m nlp.evaluation                    # active version, ../shared/data, golden table
-    /work/venv/bin/python -m nlp.evaluation --version 2026.11.23-1 --sample 3000
+    python -m nlp.evaluation                    # active version, ../shared/data, golden table
+    python -m nlp.evaluation --version 2026.11.23-1 --sample 3000
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import pandas as pd
 from nlp import data, metrics
 from nlp.analyzer import Analyzer, load_analyzer
 from nlp.features import model_text
+from nlp.lemma_rules import grams_of
+from nlp.topics import fine_topic, load_topic_rules
 from tsur.records import AnalysisInput
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,7 @@ class Report:
     version: str
     held_out: dict[str, Any] = field(default_factory=dict)
     golden: dict[str, Any] = field(default_factory=dict)
+    fine_topics: dict[str, Any] = field(default_factory=dict)
 
     def to_text(self) -> str:
         """A readable multi-line report."""
@@ -39,6 +42,9 @@ class Report:
             lines += ["", "== held-out (de-duplicated; SPb: latest 20 % by created_dt) =="]
             lines += format_complaint(self.held_out.get("complaint"))
             lines += format_topic("topic on SPb held-out", self.held_out.get("topic_spb"))
+        if self.fine_topics:
+            lines += ["", "== fine-topic rules on SPb appeals whose reason names an ИМ topic (true group given) =="]
+            lines += format_fine_topics(self.fine_topics)
         if self.golden:
             g = self.golden
             lines += ["", f"== Crimean golden table ({g['n']} hand-checked posts) =="]
@@ -75,6 +81,42 @@ def format_topic(title: str, t: dict[str, Any] | None) -> list[str]:
         out.append(f"  auto-routable at {float(target):.0%} precision: {v['coverage']:.1%} of items "
                    f"(threshold {v['threshold']:.3f})")
     return out
+
+
+def format_fine_topics(f: dict[str, Any]) -> list[str]:
+    """Lines for the fine-topic rule scores, per split."""
+    out = []
+    for split, v in f.items():
+        out.append(f"{split}: right {v['right']:.3f}  wrong topic {v['wrong']:.3f}  none {v['none']:.3f}  "
+                   f"(n={v['n']}); rules fired on {v['fired_elsewhere']:.3f} of {v['n_elsewhere']} other appeals "
+                   "of the same groups (an upper bound of false alarms)")
+        out += [f"  {reason[:60]:<60} right {m['right']:.3f} (n={m['n']})" for reason, m in v["by_reason"].items()]
+    return out
+
+
+def score_fine_topics(shared: Path, cutoff: pd.Timestamp) -> dict[str, Any]:
+    """nlp.topics rules on de-duplicated SPb appeals: held-out (from `cutoff` on) and all, given the true group."""
+    walk = pd.read_csv(data.CONFIG / "spb_fine_topics.csv")
+    accepted = {r: set(t.split("|")) for r, t in zip(walk["spb_reason"], walk["im_topics"])}
+    spb = data.load_spb(shared).drop_duplicates("text")
+    groups = {r.topic_group for r in load_topic_rules()}
+    spb = spb[spb["topic_group"].isin(groups)]
+    found = [fine_topic(g, grams_of(data.lemmas(t)))[0] for g, t in zip(spb["topic_group"], spb["text"])]
+    spb = spb.assign(found=found, mapped=spb["spb_reason"].isin(accepted))
+    return {name: _fine_scores(part, accepted) for name, part in
+            (("held-out", spb[spb["created_dt"] >= cutoff]), ("all", spb))}
+
+
+def _fine_scores(rows: pd.DataFrame, accepted: dict[str, set[str]]) -> dict[str, Any]:
+    mapped, other = rows[rows["mapped"]], rows[~rows["mapped"]]
+    right = np.array([f in accepted[r] for f, r in zip(mapped["found"], mapped["spb_reason"])], dtype=bool)
+    none = mapped["found"].isna().to_numpy()
+    n = max(len(mapped), 1)
+    return {"n": len(mapped), "right": round(right.sum() / n, 4), "none": round(none.sum() / n, 4),
+            "wrong": round((~right & ~none).sum() / n, 4), "n_elsewhere": len(other),
+            "fired_elsewhere": round(float(other["found"].notna().mean()) if len(other) else 0.0, 4),
+            "by_reason": {r: {"n": int(m.sum()), "right": round(float(right[m.to_numpy()].mean()), 4)}
+                          for r in accepted if (m := mapped["spb_reason"] == r).any()}}
 
 
 def read_golden(path: Path = GOLDEN) -> pd.DataFrame:
@@ -123,9 +165,11 @@ def evaluate(version: str | None = None, models_dir: Path | None = None, shared:
     """Report of `version` (default: active) on the held-out split (if `shared` exists) and the golden table."""
     analyzer = load_analyzer(models_dir, version)
     sample = sample if sample is not None else analyzer.meta["data"].get("sample_per_source")
-    held = score_held_out(analyzer, Path(shared), sample, progress) if shared and Path(shared).is_dir() else {}
+    has_shared = bool(shared) and Path(shared).is_dir()
+    held = score_held_out(analyzer, Path(shared), sample, progress) if has_shared else {}
+    fine = score_fine_topics(Path(shared), pd.Timestamp(analyzer.meta["data"]["spb_cutoff"])) if has_shared else {}
     gold = score_golden(analyzer, read_golden(golden)) if golden else {}
-    return Report(version=analyzer.version, held_out=held, golden=gold)
+    return Report(version=analyzer.version, held_out=held, golden=gold, fine_topics=fine)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,3 +52,16 @@ def test_analyzer_fills_the_fine_topic_and_names_it_in_the_reasons():
     [a] = load_analyzer(use_geo=False).analyze([AnalysisInput(1, "Третий день нет горячей воды, дети не мытые")])
     assert (a.topic_group, a.topic) == ("ЖКХ", "Отсутствие горячей воды")
     assert any(r.startswith("fine topic Отсутствие горячей воды") for r in a.reasons)
+
+
+@pytest.mark.shared
+def test_rules_find_the_topic_of_spb_appeals_whose_reason_names_it(shared_data):
+    """Floors under the figures in models/README.md (rules tuned on the training period only)."""
+    import pandas as pd
+
+    from nlp.evaluation import score_fine_topics
+
+    scores = score_fine_topics(shared_data, pd.Timestamp("2021-03-30 08:47:53"))
+    assert scores["held-out"]["n"] >= 40 and scores["all"]["n"] >= 600
+    assert scores["held-out"]["right"] >= 0.75 and scores["all"]["right"] >= 0.78
+    assert scores["all"]["fired_elsewhere"] <= 0.07
