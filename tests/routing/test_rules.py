@@ -27,7 +27,12 @@ GOLDEN = [
     ("Неизвестная группа", None, KERCH, None, "place-only", "Администрация городского округа Керчь Республики Крым"),
     ("Здравоохранение", None, None, None, "health", "Министерство здравоохранения Республики Крым"),
     (None, None, None, None, "fallback:triage", None),
-    ("ЖКХ", None, SEV, None, "sevastopol", None),
+    ("ЖКХ", None, SEV, None, "sevastopol-zhkh", None),
+    ("ЖКХ", "Отсутствие холодной воды", SEV, None, "sevastopol-zhkh", None),  # not Вода Крыма: Sevastopol is not the republic
+    ("Обращение с отходами", "Стихийные свалки в городе/в парках/в лесу", SEV, None, "sevastopol-waste", None),
+    (None, None, SEV, None, "sevastopol", None),
+    ("Энергетика", "Качество электроснабжения", YALTA, None, "energy-power", "ГУП РК «Крымэнерго»"),
+    ("Энергетика", None, YALTA, None, "energy", "Министерство топлива и энергетики Республики Крым"),
 ]
 
 
