@@ -1,6 +1,8 @@
 """Turn each platform's raw record into the common RawItem; replay and live collectors share these.
 
 Record types (the JSONL replay format): vk_post, vk_comment, tg_message, web_entry.
+People in a payload are pseudonymised before it is adapted (collectors.adapters.people), so the stored
+raw payload keeps no user id or name, and replaying it gives the same item.
 Example: adapt_record("vk_post", post, source, pseudonymize) -> RawItem(platform="vk", item_id="42", …)
 """
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from collectors.adapters.people import people_pseudonymised
 from collectors.adapters.tg import adapt_tg_message
 from collectors.adapters.vk import adapt_vk_comment, adapt_vk_post
 from collectors.adapters.web import adapt_web_entry
@@ -25,6 +28,11 @@ ADAPTERS = {
 }
 
 
+def platform_of(type_: str) -> str:
+    """The platform of a record type. Example: platform_of("vk_comment") == "vk"."""
+    return type_.split("_", 1)[0]
+
+
 def adapt_record(type_: str, payload: dict, source: SourceConfig, pseudonymize: Pseudonymize) -> RawItem:
     """The RawItem for one recorded payload; raises SkipItem when the payload is malformed."""
     adapter = ADAPTERS.get(type_)
@@ -33,7 +41,7 @@ def adapt_record(type_: str, payload: dict, source: SourceConfig, pseudonymize: 
     if not isinstance(payload, dict):
         raise SkipItem(f"{type_}: payload is {type(payload).__name__}, not an object")
     try:
-        return adapter(payload, source, pseudonymize)
+        return adapter(people_pseudonymised(platform_of(type_), payload, pseudonymize), source, pseudonymize)
     except SkipItem as exc:
         raise SkipItem(f"{type_} {payload.get('id', '?')}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -48,7 +56,8 @@ def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,
         try:
             items.append(adapt_record(type_, payload, source, pseudonymize))
         except SkipItem as exc:
-            bad.append(Quarantined(source=source.key, reason=str(exc), raw={"type": type_, "payload": payload}))
+            kept = people_pseudonymised(platform_of(type_), payload, pseudonymize)
+            bad.append(Quarantined(source=source.key, reason=str(exc), raw={"type": type_, "payload": kept}))
     return tuple(items), tuple(bad)
 
 

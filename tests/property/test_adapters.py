@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from collectors.adapters import ADAPTERS, adapt_record
+from collectors.adapters.people import KEPT_AT_TOP, PEOPLE, is_person
 from collectors.base import SourceConfig
 from collectors.errors import SkipItem
-from collectors.pseudonym import Pseudonymizer
+from collectors.pseudonym import Pseudonymizer, is_pseudonym
 from tests.property.strategies import json_values, one_line, texts
 from tsur.records import RawItem
 
@@ -32,6 +33,24 @@ def check(type_: str, payload) -> None:
     assert isinstance(item.item_id, str) and item.item_id
     assert item.published_at.tzinfo is not None
     json.dumps(item.raw)  # what is stored must serialise
+    assert people_left(item.raw, type_.split("_")[0]) == []
+    again = adapt_record(type_, item.raw, SOURCE, PSEUDONYMIZE)  # a stored payload replays as it was
+    assert again == item and again.raw == item.raw
+
+
+def people_left(raw, platform: str, top: bool = True) -> list:
+    """Real user ids or names under the keys that hold people (the wall's own top-level owner_id aside)."""
+    if isinstance(raw, list):
+        return [p for v in raw for p in people_left(v, platform, False)]
+    if not isinstance(raw, dict):
+        return []
+    out = []
+    for key, value in raw.items():
+        if key in PEOPLE.get(platform, ()) and not (top and key in KEPT_AT_TOP.get(platform, ())):
+            out += [v for v in (value if isinstance(value, list) else [value])
+                    if is_person(v) and not is_pseudonym(platform, v)]
+        out += people_left(value, platform, False)
+    return out
 
 
 def paths(value, prefix=()):
