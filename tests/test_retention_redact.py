@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from storage.retention import purge
-from storage.tables import AnalysisRow, Decision, Item, Ticket, TicketItem
+from storage.retention import purge, purge_tickets
+from storage.tables import AnalysisRow, Decision, Item, Label, Outbox, QuarantineRecord, Ticket, TicketItem
 from tsur.redact import redact
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
@@ -56,6 +56,108 @@ def test_purge_only_finished(sessions):
         kept = s.scalar(sa.select(AnalysisRow).where(AnalysisRow.item_pk == rows["1"].id))
         assert (kept.topic_group, kept.municipality, kept.geo_evidence) == ("ЖКХ", "городской округ Ялта", None)
         assert s.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 3
+
+
+PHONE = "+7 978 123-45-67"
+
+
+def add_ticket(s, status="closed", closed_days=40):
+    ticket = Ticket(agency="A", topic_group="ЖКХ", municipality="городской округ Ялта", importance="high",
+                    status=status, summary=f"нет воды, {PHONE}", sample_texts=[f"нет воды, {PHONE}", "и у нас"],
+                    created_at=NOW - timedelta(days=50), due_at=NOW - timedelta(days=49),
+                    closed_at=NOW - timedelta(days=closed_days) if status == "closed" else None)
+    s.add(ticket)
+    s.flush()
+    return ticket
+
+
+def test_purge_drops_texts_of_closed_tickets_keeping_their_statistics(sessions):
+    with sessions.begin() as s:
+        old, fresh, live = add_ticket(s).id, add_ticket(s, closed_days=5).id, add_ticket(s, "in_progress").id
+    with sessions.begin() as s:
+        purge(s, NOW, 30)
+    with sessions.begin() as s:
+        assert purge_tickets(s, NOW - timedelta(days=30)) == 0  # nothing left to purge
+    with sessions() as s:
+        tickets = {t.id: t for t in s.scalars(sa.select(Ticket))}
+    assert (tickets[old].summary, tickets[old].sample_texts) == (None, [])
+    assert (tickets[old].topic_group, tickets[old].municipality, tickets[old].importance, tickets[old].due_at) == \
+        ("ЖКХ", "городской округ Ялта", "high", NOW - timedelta(days=49))
+    assert all(PHONE in tickets[t].summary and len(tickets[t].sample_texts) == 2 for t in (fresh, live))
+
+
+def add_outbox(s, ticket, key, status="sent", sent_days=40):
+    payload = {"kind": "ticket.created", "key": key,
+               "ticket": {"id": ticket.id, "topic_group": "ЖКХ", "municipality": "городской округ Ялта",
+                          "summary": f"нет воды, {PHONE}", "due_at": "2026-10-05T09:00:00+00:00"},
+               "items": [{"platform": "vk", "kind": "comment", "url": "https://vk.com/wall150443210_1?reply=2",
+                          "text": f"нет воды, {PHONE}", "published_at": "2026-10-04T09:00:00+00:00"}]}
+    s.add(Outbox(key=key, ticket_id=ticket.id, channel="webhook", target="https://agency.example/hook", payload=payload,
+                 status=status, sent_at=NOW - timedelta(days=sent_days) if status == "sent" else None,
+                 created_at=NOW - timedelta(days=45)))
+
+
+def test_purge_strips_texts_and_links_from_delivered_messages(sessions):
+    with sessions.begin() as s:
+        ticket = add_ticket(s, "in_progress")
+        add_outbox(s, ticket, "old")
+        add_outbox(s, ticket, "fresh", sent_days=5)
+        add_outbox(s, ticket, "pending", status="pending")
+    with sessions.begin() as s:
+        purge(s, NOW, 30)
+    with sessions.begin() as s:
+        purge(s, NOW + timedelta(days=1), 30)  # already purged rows stay as they are
+    with sessions() as s:
+        rows = {r.key: r.payload for r in s.scalars(sa.select(Outbox))}
+    old = rows["old"]
+    assert PHONE not in str(old) and "vk.com" not in str(old)
+    assert old["items"] == [{"platform": "vk", "kind": "comment", "published_at": "2026-10-04T09:00:00+00:00"}]
+    assert (old["ticket"]["topic_group"], old["ticket"]["due_at"], old["purged_at"]) == \
+        ("ЖКХ", "2026-10-05T09:00:00+00:00", NOW.isoformat())
+    assert PHONE in rows["fresh"]["items"][0]["text"] and PHONE in rows["pending"]["ticket"]["summary"]
+
+
+def test_purge_drops_old_quarantined_payloads(sessions):
+    with sessions.begin() as s:
+        for days in (40, 5):
+            s.add(QuarantineRecord(source="vk:wall:-1", reason="vk_comment 7: bad date 'x'",
+                                   raw={"type": "vk_comment", "payload": {"text": PHONE}},
+                                   created_at=NOW - timedelta(days=days)))
+    with sessions.begin() as s:
+        purge(s, NOW, 30)
+    with sessions() as s:
+        rows = s.execute(sa.select(QuarantineRecord.reason, QuarantineRecord.raw).order_by(QuarantineRecord.id)).all()
+    assert [(r.reason, r.raw is None) for r in rows] == [("vk_comment 7: bad date 'x'", True),
+                                                          ("vk_comment 7: bad date 'x'", False)]
+
+
+def review_decision(s, n, *, dismissed_days=None):
+    """An item sent to review 45 days ago; dismissed by an operator `dismissed_days` ago (None: still open)."""
+    from routing.review import resolve_review
+
+    item, analysis = add_item(s, n)
+    decision = Decision(item_pk=item.id, analysis_id=analysis.id, outcome="review", rule="low_confidence",
+                        reason="", created_at=NOW - timedelta(days=45))
+    s.add(decision)
+    s.flush()
+    if dismissed_days is not None:
+        resolve_review(s, decision, "ignore", actor="ops:anna", reason="не жалоба",
+                       now=NOW - timedelta(days=dismissed_days))
+    return item
+
+
+def test_purge_items_dismissed_in_review_after_the_dismissal_ages(sessions):
+    with sessions.begin() as s:
+        review_decision(s, 1, dismissed_days=40)
+        review_decision(s, 2, dismissed_days=5)
+        review_decision(s, 3)
+    with sessions.begin() as s:
+        assert purge(s, NOW, 30) == 1
+    with sessions() as s:
+        rows = {i.item_id: i for i in s.scalars(sa.select(Item))}
+        labels = s.scalar(sa.select(sa.func.count()).select_from(Label))
+    assert (rows["1"].text, rows["1"].raw, rows["1"].author, rows["1"].url) == (None, None, None, None)
+    assert rows["2"].text and rows["3"].text and labels == 2
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -27,6 +27,35 @@ def test_add_list_switch(lite):
     assert cli("sources", "enable", "vk:wall:-999", ok=False).stderr.startswith("error: unknown source")
 
 
+def test_add_with_collector_options(lite):
+    from collectors.pseudonym import Pseudonymizer
+    from collectors.registry import build_collector
+    from storage.sources import source_config
+    from tsur.settings import Settings
+
+    url, sessions = lite
+    cli = Cli(url)
+    cli("sources", "add", "vk_search", "yalta", "--option", "query=Ялта отключение", "-o", "overlap_s=600")
+    cli("sources", "add", "--kind", "web", "web", "https://yalta.rk.gov.ru/news", "-o", "format=html",
+        "-o", "item=.news-item", "-o", "date=.news-date")
+    with sessions() as s:
+        rows = {r.key: r for r in s.scalars(sa.select(Source))}
+        configs = {k: source_config(r) for k, r in rows.items()}
+    assert configs["vk:search:yalta"].options == {"type": "vk_search", "query": "Ялта отключение", "overlap_s": 600}
+    assert configs["web:https://yalta.rk.gov.ru/news"].options == {
+        "type": "web", "format": "html", "item": ".news-item", "date": ".news-date"}
+    search = build_collector(configs["vk:search:yalta"], Settings(vk_token="t"), Pseudonymizer(b"k" * 32))
+    assert search.query == "Ялта отключение" and search.overlap_s == 600
+    for args, message in [(("vk_search", "alushta"), "vk_search needs --option query"),
+                          (("web", "https://a.ru/n", "-o", "format=html"), "needs --option item"),
+                          (("vk_wall", "-o", "qurey=x", "--", "-1"), "unknown option 'qurey' for vk_wall"),
+                          (("web", "https://b.ru", "-o", "format=json"), "format: rss or html"),
+                          (("vk_search", "x", "-o", "query"), "write it as key=value")]:
+        result = cli("sources", "add", *args, ok=False)
+        assert result.exit_code == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, args
+    assert len(cli.json("sources", "list")) == 2
+
+
 def test_health(lite):
     url, sessions = lite
     cli = Cli(url)

@@ -6,6 +6,7 @@ from typing import Optional
 import sqlalchemy as sa
 import typer
 
+from collectors.options import parse_options
 from collectors.sources_file import KINDS, TYPES, source_key
 from storage.tables import Source, utcnow
 from tsur import queries
@@ -30,17 +31,24 @@ def add(ctx: typer.Context,
         kind: str = typer.Option("community", "--kind", help=f"One of: {', '.join(KINDS)}."),
         home_municipality: Optional[str] = typer.Option(None, "--home-municipality",
                                                         help="Municipality the source writes about."),
-        interval: int = typer.Option(600, "--interval", min=10, help="Seconds between polls.")) -> None:
+        interval: int = typer.Option(600, "--interval", min=10, help="Seconds between polls."),
+        option: Optional[list[str]] = typer.Option(
+            None, "--option", "-o", metavar="KEY=VALUE",
+            help="A collector option, repeatable. vk_search: query (required), overlap_s; web: format (rss|html), "
+                 "item (required for html), link, title, summary, date (CSS selectors); replay: page_lines.")) -> None:
     """Add a source to the database (the sources file can add them too; ops' switches are kept).
 
     Negative VK owner ids go after `--`.
     Example: tsur sources add --kind госпаблик --home-municipality "городской округ Ялта" vk_wall -- -12345678
+    Example: tsur sources add vk_search yalta --option query="Ялта отключение"
+    Example: tsur sources add --kind web web https://yalta.rk.gov.ru/news -o format=html -o item=.news-item
     """
     st = state(ctx)
     if type_ not in TYPES:
         raise ValueError(f"unknown source type {type_!r}: use one of {', '.join(TYPES)}")
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    options = parse_options(type_, option or [])
     if home_municipality and home_municipality not in st.policy.municipalities:
         raise ValueError(f"unknown municipality {home_municipality!r}: see config/routing_municipalities.csv")
     key = source_key(type_, handle)
@@ -48,7 +56,7 @@ def add(ctx: typer.Context,
         if s.scalar(sa.select(Source.id).where(Source.key == key)) is not None:
             raise ValueError(f"source {key} already exists")
         s.add(Source(key=key, platform=TYPES[type_][0], handle=handle, kind=kind, home_municipality=home_municipality,
-                     interval_s=interval, options={"type": type_}, enabled=True))
+                     interval_s=interval, options={"type": type_, **options}, enabled=True))
     say(st, f"added {key}", {"key": key})
 
 
