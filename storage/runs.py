@@ -11,12 +11,31 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.tables import Run, utcnow
+from tsur.logs import run_id_var
 from tsur.masking import mask
 
 
 def new_run_id() -> str:
     """A short unique id that ties log lines and run rows together."""
     return uuid.uuid4().hex[:12]
+
+
+def current_run_id() -> str | None:
+    """The run id bound to this context, if any."""
+    value = run_id_var.get()
+    return None if value == "-" else value
+
+
+@contextmanager
+def run_scope(run_id: str | None = None) -> Iterator[str]:
+    """Bind a run id to this context for log lines and `runs` rows: `run_id`, else the one already bound
+    (a daemon job's, a --once pass's), else a new one. Example: with run_scope() as rid: pipeline.analyse()."""
+    rid = run_id or current_run_id() or new_run_id()
+    token = run_id_var.set(rid)
+    try:
+        yield rid
+    finally:
+        run_id_var.reset(token)
 
 
 @dataclass
@@ -33,23 +52,36 @@ class RunRecorder:
         for k, v in counts.items():
             self.counts[k] = self.counts.get(k, 0) + v
 
+    def empty(self) -> bool:
+        """True for a clean pass that counted nothing (every numeric count is 0)."""
+        return self.status == "ok" and not any(v for v in self.counts.values() if isinstance(v, (int, float)))
+
 
 @contextmanager
 def record_run(sessions: sessionmaker[Session], stage: str, *, worker: str, run_id: str | None = None,
-               source: str | None = None) -> Iterator[RunRecorder]:
-    """Write a `runs` row when the pass starts and complete it when it ends, even on error."""
-    rec = RunRecorder(run_id or new_run_id(), stage)
+               source: str | None = None, keep_empty: bool = True) -> Iterator[RunRecorder]:
+    """Write a `runs` row when the pass starts and complete it when it ends, even on error.
+
+    The row's run id (`run_id`, else the one bound by `run_scope`) is bound for the pass's log lines. With
+    keep_empty=False the row of a clean pass that counted nothing is deleted (idle analyse/route ticks).
+    """
+    rec = RunRecorder(run_id or current_run_id() or new_run_id(), stage)
     with sessions.begin() as s:
         row = Run(run_id=rec.run_id, stage=stage, source=source, worker=worker, started_at=utcnow())
         s.add(row)
         s.flush()
         row_id = row.id
+    token = run_id_var.set(rec.run_id)
     try:
         yield rec
     except BaseException as exc:
         rec.status, rec.error = "error", f"{exc.__class__.__name__}: {exc}"[:2000]
         raise
     finally:
+        run_id_var.reset(token)
         with sessions.begin() as s:
-            s.execute(sa.update(Run).where(Run.id == row_id).values(
-                status=rec.status, counts=rec.counts, error=mask(rec.error), finished_at=utcnow()))
+            if not keep_empty and rec.empty():
+                s.execute(sa.delete(Run).where(Run.id == row_id))
+            else:
+                s.execute(sa.update(Run).where(Run.id == row_id).values(
+                    status=rec.status, counts=rec.counts, error=mask(rec.error), finished_at=utcnow()))
