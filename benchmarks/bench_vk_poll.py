@@ -5,7 +5,7 @@ against the loopback fake. Simulated mode shares a SimulatedClock between the li
 fake's rate check, so the seconds reported are what the limiter would really wait; a short real run
 on the wall clock confirms the figure.
 
-Example: /work/venv/bin/python benchmarks/bench_vk_poll.py --communities 100 --real 6
+Example: .venv/bin/python benchmarks/bench_vk_poll.py --communities 100 --real 6
 
 Measured 2026-11-23 on the 2-core dev machine (communities with 30-120 posts every 1-4 h, a third of
 posts commented, 3-day look-back; responses schema-validated, no error 6 from the fake's 3 req/s check):

@@ -4,7 +4,9 @@ vk_api posts to a fixed https://api.vk.ru/method/; `RebasedSession` redirects th
 `api_base` (a loopback fake in tests). vk_api's own pacing (RPS_DELAY sleep) and its error-6 handler
 (sleep 0.5 s and retry for ever) are switched off: one shared limiter per token paces all collectors,
 and `retry` backs off a bounded number of times, so waits are counted and a poll cannot loop.
-vk_api's captcha handler raises `Captcha`, which we report as Retriable(code=14) without retrying.
+vk_api's captcha handler is switched off too (it builds `Captcha` from captcha_sid and captcha_img and
+fails with a KeyError on an error without them): error 14 comes through as an ApiError, reported as
+Retriable(code=14) without retrying.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import requests
 import vk_api
-from vk_api.exceptions import TOO_MANY_RPS_CODE, ApiError, ApiHttpError, Captcha
+from vk_api.exceptions import CAPTCHA_ERROR_CODE, TOO_MANY_RPS_CODE, ApiError, ApiHttpError, Captcha
 from vk_api.utils import sjson_dumps
 
 from collectors.base import CallStats
@@ -62,7 +64,7 @@ def transient_delay(exc: Exception) -> float | None:
 
 def classify(exc: Exception, where: str) -> Exception:
     """The collector error for a vk_api/requests failure; messages never include the token."""
-    if isinstance(exc, Captcha):
+    if isinstance(exc, Captcha) or (isinstance(exc, ApiError) and exc.code == CAPTCHA_CODE):
         log.warning("%s: VK asks for a captcha (error 14); not retrying in this poll", where)
         return Retriable(f"{where}: VK captcha required (error 14)", code=CAPTCHA_CODE)
     if isinstance(exc, ApiError):
@@ -107,6 +109,7 @@ class VkClient:
                                 session=RebasedSession(self.api_base, self.timeout, self.user_agent))
         self.api.RPS_DELAY = 0  # pacing is ours (shared per token)
         self.api.error_handlers.pop(TOO_MANY_RPS_CODE, None)  # error 6 goes through our bounded back-off
+        self.api.error_handlers.pop(CAPTCHA_ERROR_CODE, None)  # error 14 is reported, never solved
         fingerprint = hashlib.sha256(self.token.encode()).hexdigest()[:12]
         self.limiter_key = f"vk:{fingerprint}:{self.api_base}"
         self.limiter = shared_limiter(self.limiter_key, self.rate, self.clock, JITTER_SLACK_S)

@@ -48,6 +48,8 @@ class FakeVk:
         self.schema_errors: list[str] = []
         self.rate_violations = 0
         self.slow_s = 0.5  # how late a scripted "slow" answer comes (real seconds)  # requests refused with error 6 because the client went too fast
+        self.captcha = {"captcha_sid": "123456", "captcha_img": "https://api.vk.ru/captcha.php?sid=123456",
+                        "redirect_uri": "https://id.vk.ru/not_robot_captcha?session_token=x"}  # fields of an error 14
         self._recent: deque = deque()
         self._lock = threading.Lock()
 
@@ -128,8 +130,7 @@ class FakeVk:
         error = {"error_code": code, "error_msg": ERROR_MESSAGES.get(code, "Unknown error"),
                  "request_params": [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]}
         if code == 14:
-            error.update(captcha_sid="123456", captcha_img="https://api.vk.ru/captcha.php?sid=123456",
-                         redirect_uri="https://id.vk.ru/not_robot_captcha?session_token=x")
+            error.update(self.captcha)
         return error
 
     def _validate(self, method: str, body: dict) -> None:

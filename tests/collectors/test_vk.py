@@ -146,6 +146,25 @@ def test_captcha_is_reported_once_not_looped_on(fake_vk, vk_url, settings, pseud
     assert any("captcha" in r.getMessage() for r in caplog.records)
 
 
+def test_captcha_without_captcha_sid_is_reported_not_a_traceback(fake_vk, vk_url, settings, pseudonymize, clock):
+    fake_vk.captcha = {"redirect_uri": "https://id.vk.ru/not_robot_captcha?session_token=x"}
+    fake_vk.fail("wall.get", 14)
+    with pytest.raises(Retriable) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == 14 and fake_vk.requests_of("wall.get") == 1
+
+
+def test_captcha_inside_execute_is_reported_once_not_looped_on(fake_vk, vk_url, settings, pseudonymize, clock,
+                                                               caplog):
+    populate_wall(fake_vk, OWNER, NOW, posts=6, every_s=3600)  # two commented posts: one execute of comments
+    fake_vk.fail("wall.getComments", 14, 14, 14)
+    with caplog.at_level(logging.WARNING), pytest.raises(Retriable) as err:
+        run(vk_collector(wall_config(OWNER, vk_url), settings, pseudonymize, clock, NOW))
+    assert err.value.code == 14 and "in wall.getComments" in str(err.value)
+    assert fake_vk.requests_of("execute") == 1 and clock.now() < 1002  # no back-off, no second execute
+    assert sum("captcha" in r.getMessage() for r in caplog.records) == 1
+
+
 def test_errors_inside_execute_are_retried_or_classified(fake_vk, vk_url, settings, pseudonymize, clock):
     populate_wall(fake_vk, OWNER, NOW, posts=6, every_s=3600)
     fake_vk.fail("wall.getComments", 10)  # first inner call fails once, then succeeds on the retry
