@@ -37,6 +37,12 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def host(url: str) -> str:
+    """Host and port of a URL without any user:password. Example: host("https://u:p@a.ru:8443/x") == "a.ru:8443"."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
 def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float) -> None:
     """POST the payload as JSON with the idempotency key and an HMAC signature."""
     secret = os.environ.get("TSUR_WEBHOOK_SECRET")
@@ -49,10 +55,10 @@ def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float) ->
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise SendFailed(f"webhook {urlsplit(url).netloc}: {type(exc).__name__}") from None
+        raise SendFailed(f"webhook {host(url)}: {type(exc).__name__}") from None
     if response.status_code >= 300:
         permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 409, 425, 429)
-        raise SendFailed(f"webhook {urlsplit(url).netloc}: HTTP {response.status_code}", permanent)
+        raise SendFailed(f"webhook {host(url)}: HTTP {response.status_code}", permanent)
 
 
 def smtp_settings() -> dict[str, Any]:

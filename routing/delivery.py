@@ -20,6 +20,7 @@ from routing.channels import SendFailed, send
 from routing.errors import DeliveryConfigError
 from routing.policy import Policy
 from storage.tables import Outbox, Ticket, TicketEvent
+from tsur.masking import mask
 
 log = logging.getLogger(__name__)
 ACTOR = "system:delivery"
@@ -72,6 +73,7 @@ def mark_sent(session: Session, claimed: Claimed, now: datetime) -> None:
 def mark_failed(session: Session, claimed: Claimed, error: str, permanent: bool, now: datetime, policy: Policy) -> str:
     """Record a failed attempt: retry later with backoff, or `failed` when permanent or out of attempts."""
     row = session.get(Outbox, claimed.id)
+    error = mask(error)
     row.last_error = error[:1000]
     if permanent or claimed.attempts >= policy.delivery.max_attempts:
         row.status = "failed"

@@ -170,6 +170,19 @@ def test_client_error_fails_permanently_and_is_recorded(sessions, tmp_path):
         hook.close()
 
 
+def test_credentials_in_a_webhook_url_are_not_stored_in_errors(sessions, tmp_path):
+    hook = Hook(statuses=[400])
+    try:
+        pol = policy_for(tmp_path, webhook=hook.url.replace("http://", "http://bot:hunter22@"))
+        new_ticket(sessions, pol)
+        assert deliver_pending(sessions, NOW, pol)["failed"] == 1
+        with sessions() as s:
+            stored = [s.scalar(sa.select(Outbox.last_error)), *s.scalars(sa.select(TicketEvent.reason))]
+        assert "HTTP 400" in stored[0] and not [e for e in stored if "hunter22" in (e or "")]
+    finally:
+        hook.close()
+
+
 def test_missing_secret_keeps_message_pending(sessions, tmp_path, hook, monkeypatch):
     monkeypatch.delenv("TSUR_WEBHOOK_SECRET")
     pol = policy_for(tmp_path, webhook=hook.url)
