@@ -61,8 +61,20 @@ def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -
     return adapt_record(type_, payload, target, pseudonymize)
 
 
+def _complete(line: str) -> bool:
+    """True if an unterminated last line already holds a whole JSON value (a writer may still be appending)."""
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 class ReplayCollector:
-    """Reads a JSONL file of recorded items, a page of lines at a time."""
+    """Reads a JSONL file of recorded items, a page of lines at a time; a file that grows is read on as it grows.
+
+    An unterminated last line that is not yet valid JSON is left for the next poll (a writer is appending it).
+    """
 
     def __init__(self, source: SourceConfig, path: Path, pseudonymize: Pseudonymizer, page_lines: int = PAGE_LINES):
         self.source, self.path, self.pseudonymize, self.page_lines = source, path, pseudonymize, page_lines
@@ -73,9 +85,13 @@ class ReplayCollector:
         bad: list[Quarantined] = []
         line_no = start
         with open(self.path, encoding="utf-8", errors="replace") as fh:
-            for line_no, line in enumerate(fh, 1):
-                if line_no <= start:
+            for n, line in enumerate(fh, 1):
+                if n <= start:
                     continue
+                if not line.endswith("\n") and not _complete(line):
+                    log.info("%s:%d: last line is incomplete; read again on the next poll", self.path.name, n)
+                    break
+                line_no = n
                 self._adapt(line, line_no, items, bad)
                 if len(items) + len(bad) >= self.page_lines:
                     yield Page(tuple(items), {"line": line_no}, tuple(bad))

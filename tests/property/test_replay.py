@@ -96,3 +96,18 @@ def test_nasty_text_is_stored_or_quarantined_and_the_source_moves_on(request, se
         quarantined = s.scalar(sa.select(sa.func.count()).select_from(QuarantineRecord))
         cursor = load_cursor(s, s.scalar(sa.select(Source.id)))
     assert {"1", "3"} <= ids and len(ids) + quarantined == 3 and cursor == {"line": 3}
+
+
+def test_a_growing_file_is_read_as_it_grows(tmp_path):
+    """A writer appending a line: the half-written tail waits for the next poll, nothing is quarantined or lost."""
+    path = tmp_path / "rec.jsonl"
+    first, second = encode(raw_item("нет воды", "1")), encode(raw_item("яма на дороге", "2"))
+    path.write_bytes(first + b"\n" + second[:20])
+    cfg = SourceConfig(key="replay:x", platform="replay", handle=str(path), options={"type": "replay"})
+    collector = ReplayCollector(cfg, path, PSEUDONYMIZE)
+    pages = list(collector.fetch(None))
+    assert [i.item_id for p in pages for i in p.items] == ["1"] and not any(p.quarantined for p in pages)
+    assert pages[-1].cursor == {"line": 1}
+    path.write_bytes(first + b"\n" + second)  # the rest arrives, still without a final newline
+    again = list(collector.fetch(pages[-1].cursor))
+    assert [i.item_id for p in again for i in p.items] == ["2"] and again[-1].cursor == {"line": 2}
