@@ -12,9 +12,15 @@ Each worker count runs in a fresh schema. Every worker loops over collect, analy
 daemon's jobs, one after the other; a failed pass is retried like the daemon does); the clock starts
 once every worker has loaded its models and stops when every item has a decision.
 
-Printed per run: items/s; latency percentiles — in a replay there is no real "published" moment, so
-latency is measured from the moment the item was stored (items.first_seen_at) to its decision's
-created_at; and the peak memory of each worker (ru_maxrss, reported by the worker when it stops).
+Two ways items arrive:
+* all at once (default): every item is in the replay files when the clock starts, so "published" is the
+  moment the clock starts; this measures throughput with a backlog;
+* `--rate R`: the replay files start empty and the parent appends R items per second while the workers
+  run, each with `published_at` = the moment it was written; this measures latency at a sustained load.
+
+Printed per run: items/s; latency percentiles published → decision, published → ticket (items that
+created or joined a ticket) and stored (items.first_seen_at) → decision; and the peak memory of each
+worker (ru_maxrss, reported by the worker when it stops).
 """
 from __future__ import annotations
 
@@ -30,8 +36,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,24 +69,57 @@ def make_text(rng: random.Random, base: str) -> str:
     return text
 
 
-def write_world(folder: Path, n_items: int, seed: int) -> Path:
-    """Replay files and a sources file for `n_items` items; returns the sources file."""
+def make_records(n_items: int, seed: int) -> list[tuple[int, dict]]:
+    """(replay file index, raw_item record without published_at) for `n_items` items."""
     rng, bases = random.Random(seed), sample_texts()
-    files = [open(folder / f"replay_{s}.jsonl", "w", encoding="utf-8") for s in range(SOURCES)]
-    try:
-        for i in range(n_items):
-            s = rng.randrange(SOURCES)
-            origin = f"vk:wall:-{500_000 + s}"
-            files[s].write(json.dumps({"type": "raw_item", "source": f"replay:{s}", "payload": {
-                "platform": "vk", "source": origin, "item_id": str(i), "published_at": "2026-11-20T10:00:00+03:00",
-                "text": make_text(rng, rng.choice(bases)), "url": f"https://vk.com/wall-{500_000 + s}_{i}"}},
-                ensure_ascii=False) + "\n")
-    finally:
-        for fh in files:
-            fh.close()
+    records = []
+    for i in range(n_items):
+        s = rng.randrange(SOURCES)
+        records.append((s, {"type": "raw_item", "source": f"replay:{s}", "payload": {
+            "platform": "vk", "source": f"vk:wall:-{500_000 + s}", "item_id": str(i),
+            "text": make_text(rng, rng.choice(bases)), "url": f"https://vk.com/wall-{500_000 + s}_{i}"}}))
+    return records
+
+
+def replay_path(folder: Path, s: int) -> Path:
+    return folder / f"replay_{s}.jsonl"
+
+
+def write_records(folder: Path, records: list[tuple[int, dict]], published: datetime) -> None:
+    """Append `records` to their replay files, each line whole in one write, published at `published`."""
+    lines: dict[int, list[str]] = {}
+    for s, record in records:
+        record = {**record, "payload": {**record["payload"], "published_at": published.isoformat()}}
+        lines.setdefault(s, []).append(json.dumps(record, ensure_ascii=False) + "\n")
+    for s, chunk in lines.items():
+        with open(replay_path(folder, s), "a", encoding="utf-8") as fh:
+            fh.write("".join(chunk))
+
+
+def reset_world(folder: Path, records: list[tuple[int, dict]], feeding: bool) -> None:
+    """Empty replay files, then (unless they are fed during the run) every record at once."""
+    for s in range(SOURCES):
+        replay_path(folder, s).write_text("", encoding="utf-8")
+    if not feeding:
+        write_records(folder, records, datetime(2026, 11, 20, 7, tzinfo=timezone.utc))
+
+
+def feed(folder: Path, records: list[tuple[int, dict]], rate: float, stop: threading.Event) -> None:
+    """Append records at `rate` per second (ticks of 0.2 s), each published at the moment it is written."""
+    t0, done = time.monotonic(), 0
+    while done < len(records) and not stop.is_set():
+        due = min(len(records), int((time.monotonic() - t0) * rate) + 1)
+        if due > done:
+            write_records(folder, records[done:due], datetime.now(timezone.utc))
+            done = due
+        stop.wait(0.2)
+
+
+def write_sources(folder: Path) -> Path:
+    """The sources file: 8 replay sources and the VK walls their items claim to come from."""
     blocks = []
     for s in range(SOURCES):
-        blocks.append(f'[[source]]\ntype = "replay"\nhandle = "{folder / f"replay_{s}.jsonl"}"\ninterval = 3600\n'
+        blocks.append(f'[[source]]\ntype = "replay"\nhandle = "{replay_path(folder, s)}"\ninterval = 3600\n'
                       f"options = {{ page_lines = 500 }}\n")
         blocks.append(f'[[source]]\ntype = "vk_wall"\nhandle = "-{500_000 + s}"\nenabled = false\n'
                       f'home_municipality = "{MUNICIPALITIES[s]}"\n')
@@ -189,34 +230,44 @@ def counts(sessions) -> dict[str, int]:
                 for name, table in (("stored", Item), ("analysed", AnalysisRow), ("decided", Decision))}
 
 
-def latency(sessions) -> dict[str, float]:
-    """Seconds from items.first_seen_at to decisions.created_at: p50, p90, p99, max."""
+LATENCY_SQL = ("SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY lat), max(lat) FROM "
+               "(SELECT extract(epoch FROM d.created_at) - {start} AS lat "
+               " FROM decisions d JOIN items i ON i.id = d.item_pk {where}) x")
+
+
+def latency(sessions, published_at: float | None) -> dict:
+    """Seconds to decisions.created_at — from publication (`published_at` epoch for a backlog, else each
+    item's), to tickets only, and from items.first_seen_at: [p50, p90, p99, max] each."""
     import sqlalchemy as sa
 
+    published = f"{published_at}" if published_at is not None else "extract(epoch FROM i.published_at)"
+    queries = {"published": (published, ""), "ticket": (published, "WHERE d.ticket_id IS NOT NULL"),
+               "stored": ("extract(epoch FROM i.first_seen_at)", "")}
+    out = {}
     with sessions() as s:
-        row = s.execute(sa.text(
-            "SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY lat), max(lat) FROM "
-            "(SELECT extract(epoch FROM d.created_at - i.first_seen_at) AS lat "
-            " FROM decisions d JOIN items i ON i.id = d.item_pk) x")).one()
-        outcomes = dict(s.execute(sa.text("SELECT outcome, count(*) FROM decisions GROUP BY outcome")).all())
-    p50, p90, p99 = row[0] or (0.0, 0.0, 0.0)
-    return {"p50": p50, "p90": p90, "p99": p99, "max": float(row[1] or 0.0), "outcomes": outcomes}
+        for name, (start, where) in queries.items():
+            row = s.execute(sa.text(LATENCY_SQL.format(start=start, where=where))).one()
+            out[name] = [*(row[0] or (0.0, 0.0, 0.0)), float(row[1] or 0.0)]
+        out["outcomes"] = dict(s.execute(sa.text("SELECT outcome, count(*) FROM decisions GROUP BY outcome")).all())
+    return out
 
 
-def run_once(base_url: str, sources: Path, n_items: int, workers: int, args: argparse.Namespace) -> dict:
-    """One measured run with `workers` processes in a fresh schema."""
+def run_once(base_url: str, sources: Path, records: list, workers: int, args: argparse.Namespace) -> dict:
+    """One measured run with `workers` processes in a fresh schema and fresh replay files."""
     keep = args.keep
+    reset_world(sources.parent, records, feeding=bool(args.rate))
     url, schema = fresh_schema(base_url)
     try:
-        return measure(url, sources, n_items, workers, args)
+        return measure(url, sources, records, workers, args)
     finally:
         if not keep:
             drop_schema(base_url, schema)
 
 
-def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.Namespace) -> dict:
+def measure(url: str, sources: Path, records: list, workers: int, args: argparse.Namespace) -> dict:
     """Start the workers, wait until every item has a decision, collect the figures."""
-    analyzer, timeout = args.analyzer, args.timeout
+    analyzer, timeout, n_items = args.analyzer, args.timeout, len(records)
+    stop_feeding = threading.Event()
     sessions = prepare(url, sources)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", url, "--sources", str(sources),
@@ -227,7 +278,9 @@ def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.
         for p in procs:
             if p.stdout.readline().strip() != "ready":
                 raise SystemExit(f"a worker did not start (exit {p.poll()})")
-        t0, marks, last = time.monotonic(), {}, {}
+        t0, t0_wall, marks, last = time.monotonic(), time.time(), {}, {}
+        if args.rate:
+            threading.Thread(target=feed, args=(sources.parent, records, args.rate, stop_feeding), daemon=True).start()
         while time.monotonic() - t0 < timeout:
             last = counts(sessions)
             for stage in ("stored", "analysed", "decided"):
@@ -238,6 +291,7 @@ def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.
             time.sleep(0.5)
         elapsed = time.monotonic() - t0
     finally:
+        stop_feeding.set()
         for p in procs:
             p.send_signal(signal.SIGTERM)
         reports = []
@@ -247,7 +301,8 @@ def measure(url: str, sources: Path, n_items: int, workers: int, args: argparse.
     done = counts(sessions)["decided"]  # all of them, unless the run timed out
     result = {"workers": workers, "items": n_items, "decided": done, "seconds": round(elapsed, 1),
               "items_per_s": round(done / elapsed, 1), "stored_at_s": marks.get("stored"),
-              "analysed_at_s": marks.get("analysed"), **latency(sessions),
+              "analysed_at_s": marks.get("analysed"), "rate": args.rate,
+              **latency(sessions, None if args.rate else t0_wall),
               "memory_mb": [r["maxrss_mb"] for r in sorted(reports, key=lambda r: r["name"])],
               "cpu_s": [r["cpu_s"] for r in sorted(reports, key=lambda r: r["name"])],
               "failed_passes": merge([r["failures"] for r in reports])}
@@ -268,8 +323,11 @@ def print_result(r: dict) -> None:
     partial = "" if r["decided"] == r["items"] else f" TIMED OUT with {r['decided']} decided"
     print(f"workers={r['workers']} items={r['items']} time={r['seconds']}s -> {r['items_per_s']} items/s{partial} "
           f"(all stored at {at['stored_at_s']}, analysed at {at['analysed_at_s']})")
-    print(f"  latency first_seen_at -> decision: p50 {r['p50']:.1f}s  p90 {r['p90']:.1f}s  p99 {r['p99']:.1f}s  "
-          f"max {r['max']:.1f}s")
+    arrival = f"arriving at {r['rate']}/s" if r["rate"] else "all published when the clock starts"
+    for name, title in (("published", f"published -> decision ({arrival})"), ("ticket", "published -> ticket"),
+                        ("stored", "stored (first_seen_at) -> decision")):
+        p50, p90, p99, top = r[name]
+        print(f"  latency {title}: p50 {p50:.1f}s  p90 {p90:.1f}s  p99 {p99:.1f}s  max {top:.1f}s")
     print(f"  peak RSS per worker (MB): {r['memory_mb']}  CPU s per worker: {r['cpu_s']}")
     print(f"  decisions: {r['outcomes']}  failed passes (retried): {r['failed_passes'] or 'none'}", flush=True)
 
@@ -282,6 +340,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    or os.environ.get("TSUR_TEST_POSTGRES_URL"), help="PostgreSQL server (a schema per run)")
     p.add_argument("--analyzer", choices=["real", "echo"], default="real")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="items per second appended while the workers run (default 0: all at once)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per run")
     p.add_argument("--keep", action="store_true", help="keep each run's schema for inspection")
     p.add_argument("--route-batch", type=int, default=200, help="items per route transaction (setting route_batch)")
@@ -300,12 +360,13 @@ def main(argv=None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="tsur-bench-") as folder:
         shutil.copytree(ROOT / "models", Path(folder) / "models")  # a snapshot: retraining may go on meanwhile
-        sources = write_world(Path(folder), args.items, args.seed)
+        sources, records = write_sources(Path(folder)), make_records(args.items, args.seed)
         print(f"{args.items} items from {len(sample_texts())} sample texts (seed {args.seed}), "
+              f"{f'arriving at {args.rate}/s' if args.rate else 'all at once'}, "
               f"analyzer {args.analyzer}, route batch {args.route_batch}, "
               f"{os.cpu_count()} CPUs", flush=True)
         for workers in [int(w) for w in args.workers.split(",")]:
-            print_result(run_once(args.database_url, sources, args.items, workers, args))
+            print_result(run_once(args.database_url, sources, records, workers, args))
     return 0
 
 
