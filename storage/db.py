@@ -11,8 +11,37 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+SUPPORTED = ("sqlite", "postgresql")
+URL_EXAMPLES = "sqlite:///var/tsur.db or postgresql+psycopg://user@host:5432/db"
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or opened."""
+
+
+def check_url(url: str) -> None:
+    """Raise ValueError (one line, no password) unless `url` names a supported database with its driver installed.
+
+    Example: check_url("postgresql://x/y")  # ValueError: … psycopg2 is not installed; use postgresql+psycopg://…
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"not a database URL (expected e.g. {URL_EXAMPLES})") from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        dialect = parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        hint = " (write postgresql+psycopg://)" if parsed.drivername.startswith("postgres") else ""
+        raise ValueError(f"unknown database kind {parsed.drivername!r} in {shown}{hint}; expected e.g. "
+                         f"{URL_EXAMPLES}") from None
+    if dialect.name not in SUPPORTED:
+        raise ValueError(f"{shown}: {dialect.name} is not supported; use SQLite or PostgreSQL ({URL_EXAMPLES})")
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        hint = "; use postgresql+psycopg://… (psycopg 3 is installed)" if dialect.name == "postgresql" else ""
+        raise ValueError(f"{shown}: database driver {exc.name or parsed.drivername} is not installed{hint}") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -78,8 +107,20 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to `revision` (idempotent)."""
+    """Create or upgrade the schema to `revision` (idempotent; safe when several daemons start at once).
+
+    On PostgreSQL the upgrade holds a session-level advisory lock keyed by the schema, on the very
+    connection Alembic migrates through: concurrent starts wait, then find the schema current.
+    """
     from alembic import command
 
+    from storage.locks import hold
+
     check_connection(engine)
-    command.upgrade(alembic_config(engine), revision)
+    cfg = alembic_config(engine)
+    with engine.connect() as conn:
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar() if conn.dialect.name == "postgresql" else ""
+        conn.rollback()
+        with hold(conn, f"migrate:{schema}"):
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)

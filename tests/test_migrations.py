@@ -22,3 +22,33 @@ def test_upgrade_twice_and_matches_models(db_url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     engine.dispose()
+
+
+def _upgrade_after(barrier, url: str) -> str:
+    """In a child process: wait for the others, then upgrade; the error's first line, or 'ok'."""
+    engine = make_engine(url)
+    barrier.wait(timeout=60)
+    try:
+        upgrade(engine)
+        return "ok"
+    except Exception as exc:  # reported to the parent, which asserts on it
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finally:
+        engine.dispose()
+
+
+def test_daemons_starting_together_upgrade_one_empty_schema(pg_url):
+    """Four processes upgrading one empty PostgreSQL schema at once all succeed (advisory lock)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with ctx.Pool(4) as pool:
+            results = pool.starmap(_upgrade_after, [(barrier, pg_url)] * 4, chunksize=1)
+    assert results == ["ok"] * 4, results
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+        assert [MigrationContext.configure(conn).get_current_revision()] == heads
+    engine.dispose()

@@ -4,13 +4,9 @@ from alembic import context
 from storage.tables import Base
 
 config = context.config
-engine = config.attributes.get("engine")
-if engine is None:  # plain `alembic` CLI use: -x url=...
-    from storage.db import make_engine
 
-    engine = make_engine(context.get_x_argument(as_dictionary=True)["url"])
 
-with engine.connect() as connection:
+def run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -20,3 +16,15 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+
+
+if config.attributes.get("connection") is not None:  # storage.db.upgrade: the connection holding the lock
+    run(config.attributes["connection"])
+else:
+    engine = config.attributes.get("engine")
+    if engine is None:  # plain `alembic` CLI use: -x url=...
+        from storage.db import make_engine
+
+        engine = make_engine(context.get_x_argument(as_dictionary=True)["url"])
+    with engine.connect() as connection:
+        run(connection)
