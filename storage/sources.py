@@ -1,6 +1,8 @@
 """Sources in the database: sync from config, lease for one daemon at a time, record health."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,14 +11,21 @@ from sqlalchemy.orm import Session
 from collectors.base import SourceConfig
 from storage.tables import Source, utcnow
 
+log = logging.getLogger(__name__)
+NOT_CONFIGURED = "not configured: "  # disabled_reason of a source switched off for a missing secret or file
+IN_CONFIG = "disabled in config"
+
 MAX_DEFER_S = 7 * 24 * 3600  # a pause asked for by an API is honoured up to a week
 
 
-def sync_sources(session: Session, configs: list[SourceConfig]) -> dict[str, int]:
+def sync_sources(session: Session, configs: list[SourceConfig],
+                 configured: Callable[[SourceConfig], bool] | None = None) -> dict[str, int]:
     """Insert sources new in config and refresh descriptive fields; ops' enable/disable is kept.
 
-    A source switched off in config (`enabled = false`) is disabled; one switched on in config is not
-    re-enabled over an operator's decision.
+    A source switched off in config (`enabled = false`) is disabled, and enabled again when config switches
+    it back on; one an operator or a fatal error disabled stays off. With `configured` (can this source run
+    now?), a source disabled as not configured (NOT_CONFIGURED: no token, replay file missing) is enabled
+    again, with one log line, once it is.
     """
     existing = {s.key: s for s in session.scalars(sa.select(Source))}
     added = changed = 0
@@ -28,7 +37,7 @@ def sync_sources(session: Session, configs: list[SourceConfig]) -> dict[str, int
                     key=cfg.key, platform=cfg.platform, handle=cfg.handle, kind=cfg.kind,
                     home_municipality=cfg.home_municipality, interval_s=cfg.interval_s,
                     options=dict(cfg.options), enabled=cfg.enabled,
-                    disabled_reason=None if cfg.enabled else "disabled in config",
+                    disabled_reason=None if cfg.enabled else IN_CONFIG,
                 )
             )
             added += 1
@@ -43,10 +52,27 @@ def sync_sources(session: Session, configs: list[SourceConfig]) -> dict[str, int
                 setattr(row, k, v)
             changed += 1
         if not cfg.enabled and row.enabled:
-            row.enabled, row.disabled_reason = False, "disabled in config"
+            row.enabled, row.disabled_reason = False, IN_CONFIG
+            changed += 1
+        elif cfg.enabled and not row.enabled and row.disabled_reason == IN_CONFIG:
+            row.enabled, row.disabled_reason = True, None
+            log.info("source %s enabled: switched on in config again", row.key)
+            changed += 1
+    off_in_config = {cfg.key for cfg in configs if not cfg.enabled}
+    for row in existing.values():
+        if configured and not row.enabled and row.key not in off_in_config and _not_configured(row) \
+                and configured(source_config(row)):
+            log.info("source %s enabled again: it is configured now (was %s)", row.key, row.disabled_reason)
+            row.enabled, row.disabled_reason, row.consecutive_errors = True, None, 0
             changed += 1
     session.flush()
     return {"added": added, "changed": changed}
+
+
+def _not_configured(row: Source) -> bool:
+    """Disabled for want of a secret or file (also as recorded before NOT_CONFIGURED: `<key>: …`, as last_error)."""
+    reason = row.disabled_reason or ""
+    return reason.startswith(NOT_CONFIGURED) or (reason.startswith(f"{row.key}: ") and reason == row.last_error)
 
 
 def source_config(row: Source) -> SourceConfig:
