@@ -94,7 +94,26 @@ def load_from(folder: Path, region: str) -> Gazetteer:
     return Gazetteer(region, places, {k: tuple(v) for k, v in index.items()}, longest, homes)
 
 
+DEFAULT = {"region": "crimea", "root": REGIONS}  # what locate() uses unless told; see use_region()
+
+
+def use_region(region: str, root: Path | None = None) -> Gazetteer:
+    """Load `root`/<region>/ (default config/regions) and make it the default of locate() and load_gazetteer().
+
+    Example: use_region(settings.region, settings.config_dir / "regions")  # at start-up, errors name the file
+    """
+    root = Path(root) if root is not None else REGIONS
+    gaz = load_gazetteer(region, root)
+    DEFAULT.update(region=region, root=root)
+    return gaz
+
+
+def load_gazetteer(region: str | None = None, root: Path | None = None) -> Gazetteer:
+    """The cached gazetteer of `region` from `root`/<region>/ (defaults: see use_region; GazetteerError names
+    file and line)."""
+    return _load_cached(region or DEFAULT["region"], Path(root) if root is not None else DEFAULT["root"])
+
+
 @lru_cache(maxsize=8)
-def load_gazetteer(region: str = "crimea", root: Path = REGIONS) -> Gazetteer:
-    """The cached gazetteer of `region` from `root`/<region>/ (GazetteerError names file and line)."""
+def _load_cached(region: str, root: Path) -> Gazetteer:
     return load_from(root / region, region)

@@ -112,9 +112,15 @@ def test_builder_on_another_region(tmp_path):
     assert gaz.index[("арский", "район")][0].place.kind == "municipality"
 
 
-def test_unknown_home_municipality_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown home municipality 'Урюпинск'"):
-        locate("В Ялте нет воды", "Урюпинск")
+def test_unknown_home_municipality_is_ignored_with_one_warning(caplog):
+    """A typo in a source's home (already in the database) must not fail the texts: the hint is dropped."""
+    with caplog.at_level("WARNING", logger="nlp.geo"):
+        assert locate("В Ялте нет воды", "Урюпинск").municipality == "городской округ Ялта"
+        assert locate("Нет воды третий день", "Урюпинск").municipality is None
+        assert [m.municipality for m in locate_many(["В Ялте нет воды", "нет воды"], ["Урюпинск", None])] == \
+            ["городской округ Ялта", None]
+    warnings = [r.getMessage() for r in caplog.records if "Урюпинск" in r.getMessage()]
+    assert len(warnings) == 1 and "unknown home municipality 'Урюпинск'" in warnings[0], warnings
 
 
 def test_locate_many_needs_parallel_homes():

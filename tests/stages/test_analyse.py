@@ -141,3 +141,33 @@ def test_comment_without_place_inherits_the_posts_place(sessions):
         assert rows[comment].geo_confidence == pytest.approx(0.81) and rows[comment].geo_evidence is None
         assert "place of the post commented on: «в Ялте»" in rows[comment].reasons[-1]
     assert rows["11_1"].municipality is None  # the post named no place either
+
+
+@pytest.fixture(scope="module")
+def real_analyzer():
+    from nlp.analyzer import load_analyzer
+
+    return load_analyzer()
+
+
+def test_unknown_home_municipality_in_the_database_does_not_poison_a_batch(sessions, real_analyzer, caplog):
+    """A source row with a misspelt home (stored before the sources file was checked): its items are analysed
+    with the hint ignored and one warning, instead of every batch failing on every tick."""
+    import uuid
+
+    typo = f"городской округ Ялта-{uuid.uuid4().hex[:6]}"  # warned once per process: a new one per run
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-7", platform="vk", handle="-7", home_municipality=typo)
+        s.add(src)
+        s.flush()
+        save_page(s, src, Page(tuple(RawItem("vk", "vk:wall:-7", str(i), T0, text) for i, text in enumerate(
+            ["В Ялте нет воды третий день", "Нет воды третий день, помогите", "Яма на дороге в Ялте"])), None))
+    with caplog.at_level("WARNING", logger="nlp.geo"):
+        analyse_pending(sessions, real_analyzer, worker="w", batch=10)
+        analyse_pending(sessions, real_analyzer, worker="w", batch=10)
+    with sessions() as s:
+        assert set(s.scalars(sa.select(Item.stage))) == {"route"}
+        places = dict(s.execute(sa.select(Item.item_id, AnalysisRow.municipality)
+                                .join(AnalysisRow, AnalysisRow.item_pk == Item.id)).all())
+    assert places == {"0": "городской округ Ялта", "1": None, "2": "городской округ Ялта"}
+    assert len([r for r in caplog.records if typo in r.getMessage()]) == 1
