@@ -40,6 +40,14 @@ def _table_lines(path: Path) -> list[int]:
     return [n for n, line in enumerate(lines, 1) if line.strip().startswith("[[source]]")]
 
 
+def did_you_mean(name: str, known) -> str:
+    """' (did you mean 'X'?)' for the closest known name, or ''. Example: did_you_mean("Ялтаа", {"Ялта"})."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def source_key(type_: str, handle: str) -> str:
     """The stable key of a source. Example: source_key("vk_wall", "-123") == "vk:wall:-123"."""
     return TYPES[type_][1] + handle
@@ -63,7 +71,8 @@ def load_sources(path: Path, municipalities: set[str] | None = None) -> list[Sou
             field = ".".join(str(p) for p in err["loc"]) or "entry"
             raise ConfigError(f"{path}:{line}: source #{i + 1}: {field}: {err['msg']}") from None
         if municipalities is not None and src.home_municipality and src.home_municipality not in municipalities:
-            raise ConfigError(f"{path}:{line}: source #{i + 1}: unknown home_municipality {src.home_municipality!r}")
+            raise ConfigError(f"{path}:{line}: source #{i + 1}: unknown home_municipality {src.home_municipality!r}"
+                              f"{did_you_mean(src.home_municipality, municipalities)}")
         key = source_key(src.type, src.handle)
         if key in seen:
             raise ConfigError(f"{path}:{line}: source #{i + 1}: duplicate of the source at line {seen[key]} ({key})")
