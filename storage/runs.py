@@ -1,8 +1,9 @@
 """Run records: one row per pass of a stage (or per source poll) with its counts and outcome."""
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,17 @@ def run_scope(run_id: str | None = None) -> Iterator[str]:
         yield rid
     finally:
         run_id_var.reset(token)
+
+
+def scoped(func: Callable) -> Callable:
+    """Decorate a pass to run inside `run_scope()`: a job's or --once's run id, else its own."""
+
+    @functools.wraps(func)
+    def in_scope(*args, **kwargs):
+        with run_scope():
+            return func(*args, **kwargs)
+
+    return in_scope
 
 
 @dataclass
