@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from collectors.base import SourceConfig
 from storage.tables import Source, utcnow
+from tsur.masking import mask
 
 log = logging.getLogger(__name__)
 NOT_CONFIGURED = "not configured: "  # disabled_reason of a source switched off for a missing secret or file
@@ -118,7 +119,7 @@ def mark_success(source: Source, now: datetime | None = None) -> None:
 
 def mark_error(source: Source, message: str, now: datetime | None = None) -> None:
     """Record a failed poll (retriable); the source stays enabled."""
-    source.last_error, source.last_error_at = message[:2000], now or utcnow()
+    source.last_error, source.last_error_at = mask(message)[:2000], now or utcnow()
     source.consecutive_errors += 1
 
 
@@ -135,8 +136,9 @@ def is_deferred(source: Source, now: datetime | None = None) -> bool:
 def disable_source(source: Source, reason: str, now: datetime | None = None) -> None:
     """Switch off one source that needs a human (bad token, no access, missing secret)."""
     source.enabled = False
-    source.disabled_reason = reason[:2000]
-    source.last_error, source.last_error_at = reason[:2000], now or utcnow()
+    reason = mask(reason)[:2000]
+    source.disabled_reason = reason
+    source.last_error, source.last_error_at = reason, now or utcnow()
 
 
 def due_sources(session: Session, now: datetime | None = None) -> list[Source]:

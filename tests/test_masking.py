@@ -69,6 +69,18 @@ def test_tracebacks_are_masked_in_both_formats(monkeypatch, capsys, fmt):
         assert "TOPSECRET" not in json.loads(err.splitlines()[0])["exc"]
 
 
+def test_source_errors_are_stored_masked(monkeypatch):
+    from storage.sources import disable_source, mark_error
+    from storage.tables import Source
+
+    monkeypatch.setenv("TSUR_VK_TOKEN", TOKEN)
+    source = Source(key="vk:wall:-1", platform="vk", handle="-1", consecutive_errors=0)
+    mark_error(source, f"Retriable 10: vk:wall:-1: VK error 10: internal, token {TOKEN}")
+    assert "TOPSECRET" not in source.last_error and "***" in source.last_error
+    disable_source(source, f"Fatal 5: vk:wall:-1: VK error 5: access_token={TOKEN[:12]}x is invalid")
+    assert "***" in source.disabled_reason and "vk1.a.Zq9" not in source.disabled_reason + source.last_error
+
+
 def test_run_errors_are_stored_masked(sessions, monkeypatch):
     monkeypatch.setenv("TSUR_VK_TOKEN", TOKEN)
     with pytest.raises(RuntimeError):
