@@ -20,6 +20,7 @@ import vk_api
 from vk_api.exceptions import CAPTCHA_ERROR_CODE, TOO_MANY_RPS_CODE, ApiError, ApiHttpError, Captcha
 from vk_api.utils import sjson_dumps
 
+from collectors import hooks
 from collectors.base import CallStats
 from collectors.errors import Fatal, Retriable
 from collectors.ratelimit import WALL_CLOCK, Backoff, Clock, retry, shared_limiter
@@ -156,6 +157,7 @@ class VkClient:
                 return results
             pending = [i for i, _ in failed]
             self.clock.sleep(delay)
+            hooks.retried(failed[0][1].get("error_code"), delay, errors=len(failed))
             self._on_wait(delay)
         return results
 

@@ -159,3 +159,26 @@ def test_pending_gauge_leaves_out_done_items_and_scrapes_read_no_whole_items_tab
     assert metrics.registry.get_sample_value("tsur_items_pending", {"stage": "done"}) is None
     on_items = [sql for sql in statements if "FROM items" in sql]
     assert on_items and all("items.stage IN" in sql for sql in on_items), on_items
+
+
+def test_vk_retries_in_calls_and_inside_execute_are_counted_by_code():
+    from tests.collectors.fake_vk import FakeVk, FakeVkServer
+    from tests.collectors.vk_world import populate_wall, vk_collector, wall_config
+    from tsur.settings import Settings
+
+    clock, now = SimulatedClock(start=1000.0), 1_763_900_000
+    fake = FakeVk(token="test-token", clock=clock)
+    populate_wall(fake, -100, now, posts=6, every_s=3600)  # commented posts: their comments come in one execute
+    fake.fail("wall.get", 6, 6)
+    fake.fail("wall.getComments", 10)
+    metrics = PipelineMetrics()
+    settings = Settings(vk_token="test-token", vk_lookback_s=3 * 86400)
+    with FakeVkServer(fake) as url:
+        collector = vk_collector(wall_config(-100, url), settings, Pseudonymizer(b"k" * 16), clock, now)
+        with hooks.polling("vk:wall:-100", sink=metrics):
+            items = [i for page in collector.fetch(None) for i in page.items]
+    assert len(items) == 6 + 6
+    assert sample(metrics, "tsur_api_retries_total", source="vk:wall:-100", code="6") == 2
+    assert sample(metrics, "tsur_api_retries_total", source="vk:wall:-100", code="10") == 1
+    assert sample(metrics, "tsur_rate_limit_wait_seconds_total", source="vk:wall:-100", code="6") == 1 + 2
+    assert sample(metrics, "tsur_rate_limit_wait_seconds_total", source="vk:wall:-100", code="pacing") > 0
