@@ -89,3 +89,12 @@ def test_run_errors_are_stored_masked(sessions, monkeypatch):
     with sessions() as s:
         error = s.scalar(sa.select(Run.error))
     assert error.startswith("RuntimeError: request") and "TOPSECRET" not in error and "***" in error
+
+
+def test_one_line_errors_printed_to_stderr_are_masked(monkeypatch):
+    from collectors.errors import Fatal
+    from tsur.errors import one_line
+
+    monkeypatch.setenv("TSUR_VK_TOKEN", TOKEN)
+    assert one_line(Fatal(f"vk:wall:-1: VK error 5: token {TOKEN} rejected\nmore")) == \
+        "vk:wall:-1: VK error 5: token *** rejected"

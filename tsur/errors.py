@@ -25,7 +25,9 @@ def known_errors() -> tuple[type[BaseException], ...]:
 
 
 def one_line(exc: BaseException) -> str:
-    """The first line of an error's message (KeyError without its quotes)."""
+    """The first line of an error's message (KeyError without its quotes), secrets masked."""
+    from tsur.masking import mask
+
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else exc.__class__.__name__
+    return mask(lines[0]) if lines else exc.__class__.__name__
