@@ -19,6 +19,7 @@ from storage.tables import AnalysisRow, Item, Ticket, TicketItem
 OPEN = ("new", "sent", "in_progress", "answered")
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 TEXTS_PER_TICKET = 5
+THREAD, REPOST, SAME_PROBLEM = "incident:thread", "incident:repost", "incident:same-problem"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def by_thread(session: Session, item: Item) -> Match | None:
     parent = session.scalar(sa.select(Item).where(Item.source == item.source, Item.item_id == item.parent_id,
                                                   Item.platform == item.platform))
     ticket = live(session, ticket_of_item(session, parent.id)) if parent else None
-    return Match(ticket, "incident:thread", 1.0) if ticket else None
+    return Match(ticket, THREAD, 1.0) if ticket else None
 
 
 def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
@@ -74,7 +75,7 @@ def by_hash(session: Session, item: Item, since: datetime) -> Match | None:
     for ticket_id in session.scalars(query):
         ticket = live(session, session.get(Ticket, ticket_id))
         if ticket:
-            return Match(ticket, "incident:repost", 1.0)
+            return Match(ticket, REPOST, 1.0)
     return None
 
 
@@ -128,9 +129,9 @@ def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy,
     for ticket, texts in recent_texts(session, since, analysis.municipality).values():
         score = max((similarity(words, shingles(t)) for t in texts), default=0.0)
         if score >= policy.incident.repost_similarity and not other_place(ticket, analysis):
-            rule = "incident:repost"
+            rule = REPOST
         elif score >= policy.incident.similarity and analysis.municipality and same_place(ticket, analysis):
-            rule = "incident:same-problem"
+            rule = SAME_PROBLEM
         else:
             continue
         if best is None or score > best.similarity:
@@ -142,3 +143,10 @@ def find_incident(session: Session, item: Item, analysis: AnalysisRow, policy: P
     """The open ticket this item should join, or None to open a new one."""
     since = now - timedelta(hours=policy.incident.window_hours)
     return by_thread(session, item) or by_hash(session, item, since) or by_text(session, item, analysis, policy, since)
+
+
+def find_source_incident(session: Session, item: Item, analysis: AnalysisRow, policy: Policy,
+                         now: datetime) -> Match | None:
+    """The open ticket of the post this item comments on or reposts: the incident, not the item, says what and where."""
+    match = find_incident(session, item, analysis, policy, now)
+    return match if match and match.rule in (THREAD, REPOST) else None

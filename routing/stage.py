@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from routing.decide import Verdict, decide
-from routing.incidents import Match, add_sample, find_incident
+from routing.incidents import OPEN, Match, add_sample, find_incident, find_source_incident, ticket_of_item
 from routing.outbox import enqueue
 from routing.policy import Policy, load_policy
 from routing.sla import due_at
@@ -18,6 +19,8 @@ from storage.tables import Decision as DecisionRow
 from tsur.records import Decision
 
 ACTOR = "system:route"
+KEPT_RULE = "incident:kept"  # an item already in a ticket, re-analysed after an edit, stays in it
+FLAG_KIND = "misrouted"  # = tsur.queries.FLAG_KIND: the ticket waits in the review queue until confirmed/reassigned
 SUMMARY_CHARS = 500
 _DEFAULT: Policy | None = None
 
@@ -40,24 +43,114 @@ def route_items(session: Session, pairs: list[tuple[Item, AnalysisRow]], *, now:
 
 
 def route_one(session: Session, item: Item, analysis: AnalysisRow, now: datetime, policy: Policy) -> Decision:
-    """The decision for one item, with its side effects."""
+    """The decision for one item, with its side effects; an analysis already decided is not decided again."""
+    earlier = list(session.scalars(sa.select(DecisionRow).where(DecisionRow.item_pk == item.id)))
+    stored = next((row for row in earlier if row.analysis_id == analysis.id), None)
+    if stored is not None:  # routed again (e.g. put back by hand): idempotent
+        item.stage = "done"
+        return as_record(stored)
     verdict = decide(policy, analysis)
-    outcome, ticket_id, rule, reason, scores = verdict.outcome, None, verdict.rule, verdict.reason, dict(verdict.scores)
-    if verdict.outcome == "route":
-        match = find_incident(session, item, analysis, policy, now)
-        if match:
-            attach(session, match, item, analysis, policy, now)
-            outcome, ticket_id, rule = "attach", match.ticket.id, match.rule
-            reason = f"joins ticket #{match.ticket.id} ({match.rule}, similarity {match.similarity:.2f}); {verdict.reason}"
-            scores["similarity"] = match.similarity
-        else:
-            ticket = create_ticket(session, item, analysis, verdict, policy, now)
-            outcome, ticket_id = "create", ticket.id
-    session.add(DecisionRow(item_pk=item.id, analysis_id=analysis.id, outcome=outcome, rule=rule, reason=reason,
-                            agency=verdict.agency, ticket_id=ticket_id, scores=scores, rules_version=policy.version,
-                            created_at=now))
+    current = ticket_of_item(session, item.id)
+    if current is not None:
+        decision = keep(session, item, analysis, verdict, current, policy, now)
+    elif verdict.outcome == "route":
+        decision = route_new(session, item, analysis, verdict, policy, now)
+    elif verdict.outcome == "review" and (analysis.is_complaint or analysis.importance == "high"):
+        decision = join_source(session, item, analysis, verdict, policy, now)
+    else:
+        decision = Decision(item.id, verdict.outcome, verdict.rule, verdict.reason, verdict.agency, None,
+                            dict(verdict.scores), verdict.route_rule)
+    supersede(earlier, now)
+    save(session, decision, analysis, policy, now)
     item.stage = "done"
-    return Decision(item.id, outcome, rule, reason, verdict.agency, ticket_id, scores)
+    return decision
+
+
+def as_record(row: DecisionRow) -> Decision:
+    """A stored decision as the record route_items returns."""
+    return Decision(row.item_pk, row.outcome, row.rule, row.reason, row.agency, row.ticket_id, dict(row.scores or {}),
+                    row.route_rule)
+
+
+def supersede(earlier: list[DecisionRow], now: datetime) -> None:
+    """Open reviews of an item's earlier revision leave the queue: the new decision replaces them."""
+    for row in earlier:
+        if row.outcome == "review" and not row.reviewed:
+            row.reviewed, row.reason = True, f"{row.reason} (superseded: re-analysed {now:%Y-%m-%d %H:%M} UTC)"
+
+
+def save(session: Session, decision: Decision, analysis: AnalysisRow, policy: Policy, now: datetime) -> None:
+    """Store one decision, with the routing rule behind it (also for reviews)."""
+    session.add(DecisionRow(item_pk=decision.item_pk, analysis_id=analysis.id, outcome=decision.outcome,
+                            rule=decision.rule, reason=decision.reason, agency=decision.agency,
+                            route_rule=decision.route_rule, ticket_id=decision.ticket_id, scores=decision.scores,
+                            rules_version=policy.version, created_at=now))
+
+
+def route_new(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, policy: Policy,
+              now: datetime) -> Decision:
+    """A confident item: join an open incident, or open a ticket."""
+    scores = dict(verdict.scores)
+    match = find_incident(session, item, analysis, policy, now)
+    if match is None:
+        ticket = create_ticket(session, item, analysis, verdict, policy, now)
+        return Decision(item.id, "create", verdict.rule, verdict.reason, verdict.agency, ticket.id, scores,
+                        verdict.route_rule)
+    attach(session, match, item, analysis, policy, now)
+    scores["similarity"] = match.similarity
+    reason = f"joins ticket #{match.ticket.id} ({match.rule}, similarity {match.similarity:.2f}); {verdict.reason}"
+    return Decision(item.id, "attach", match.rule, reason, verdict.agency, match.ticket.id, scores, verdict.route_rule)
+
+
+def join_source(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, policy: Policy,
+                now: datetime) -> Decision:
+    """A complaint (or high-importance item) that alone would go to review joins the open ticket of the post it
+    comments on or reposts: the incident supplies topic and place. Otherwise it goes to review."""
+    match = find_source_incident(session, item, analysis, policy, now)
+    if match is None:
+        return Decision(item.id, "review", verdict.rule, verdict.reason, verdict.agency, None, dict(verdict.scores),
+                        verdict.route_rule)
+    attach(session, match, item, analysis, policy, now)
+    ticket = match.ticket
+    reason = (f"joins ticket #{ticket.id} ({match.rule}, similarity {match.similarity:.2f}): the incident supplies "
+              f"topic and place ({ticket.topic_group or '-'}, {ticket.municipality or '-'}); alone it would go to "
+              f"review: {verdict.reason}")
+    return Decision(item.id, "attach", match.rule, reason, ticket.agency, ticket.id,
+                    {**verdict.scores, "similarity": match.similarity}, verdict.route_rule)
+
+
+def keep(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, ticket: Ticket, policy: Policy,
+         now: datetime) -> Decision:
+    """An item already in a ticket (edited, re-analysed) stays there; what its new analysis says otherwise is
+    recorded on the ticket (and flags an open ticket for review), never acted on silently."""
+    changed = differences(policy, ticket, analysis, verdict)
+    said = "; ".join(changed) or "nothing that changes the ticket"
+    reason = f"item {item.id} re-analysed (revision {item.revision}): stays in ticket #{ticket.id}; {said}"
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=ACTOR, kind="reanalysed", new_value=str(item.id),
+                            reason=reason, data={"item_pk": item.id, "revision": item.revision,
+                                                 "verdict": verdict.outcome, "changes": changed}))
+    if changed and ticket.status in OPEN and ticket.merged_into is None:
+        session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=ACTOR, kind=FLAG_KIND, old_value=ticket.agency,
+                                reason=reason, data={"by": ACTOR, "item_pk": item.id}))
+    if analysis.importance == "high" and ticket.importance != "high" and ticket.status in OPEN:
+        escalate(session, ticket, now, policy)
+    ticket.updated_at = now
+    return Decision(item.id, "attach", KEPT_RULE, reason, ticket.agency, ticket.id, dict(verdict.scores),
+                    verdict.route_rule)
+
+
+def differences(policy: Policy, ticket: Ticket, analysis: AnalysisRow, verdict: Verdict) -> list[str]:
+    """What a confident new analysis says that contradicts the ticket: not a complaint, another place or topic."""
+    found, t = [], policy.thresholds
+    if verdict.outcome == "ignore":
+        found.append(f"no longer a complaint (complaint_proba {analysis.complaint_proba:.2f})")
+    if (analysis.municipality and ticket.municipality and analysis.municipality != ticket.municipality
+            and (analysis.geo_confidence or 0.0) >= t.geo):
+        found.append(f"another municipality: {analysis.municipality}, not {ticket.municipality}")
+    if (analysis.topic_group and ticket.topic_group and analysis.topic_group != ticket.topic_group
+            and (analysis.topic_proba or 0.0) >= t.for_topic(analysis.topic_group)):
+        found.append(f"another topic group: {analysis.topic_group}, not {ticket.topic_group}")
+    return found
 
 
 def create_ticket(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, policy: Policy,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,6 +101,7 @@ def upsert_items(session: Session, items: list[RawItem], now: datetime | None = 
             "updated_at": excluded.updated_at,
             "revision": Item.revision + 1,
             "stage": "analyse",
+            "error": None,  # a parked item gets a new chance with its new text
         },
         where=Item.text_hash != excluded.text_hash,
     )
@@ -139,8 +141,9 @@ def save_page(session: Session, source: Source, page: Page, now: datetime | None
     return SaveResult(result.new, result.updated, result.unchanged, len(page.quarantined))
 
 
-def claim_items(session: Session, stage: str, limit: int) -> list[Item]:
-    """Lock up to `limit` items waiting in `stage`; other workers skip them (FOR UPDATE SKIP LOCKED).
+def claim_items(session: Session, stage: str, limit: int, ids: Collection[int] | None = None) -> list[Item]:
+    """Lock up to `limit` items waiting in `stage` (only these `ids` if given); other workers skip them
+    (FOR UPDATE SKIP LOCKED).
 
     On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE), which serialises claims.
     """
@@ -151,7 +154,14 @@ def claim_items(session: Session, stage: str, limit: int) -> list[Item]:
         .limit(limit)
         .with_for_update(skip_locked=True, of=Item)
     )
+    if ids is not None:
+        stmt = stmt.where(Item.id.in_(list(ids)))
     return list(session.scalars(stmt))
+
+
+def waiting_ids(session: Session, stage: str, limit: int) -> list[int]:
+    """The ids of the first `limit` items waiting in `stage` (no lock: a claim follows)."""
+    return list(session.scalars(sa.select(Item.id).where(Item.stage == stage).order_by(Item.id).limit(limit)))
 
 
 def count_by_stage(session: Session) -> dict[str, int]:

@@ -96,7 +96,8 @@ class Item(Base):
     author: Mapped[str | None] = mapped_column(sa.String(128))
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     revision: Mapped[int] = mapped_column(default=1)
-    stage: Mapped[str] = mapped_column(sa.String(16), default="analyse")  # analyse | route | done
+    stage: Mapped[str] = mapped_column(sa.String(16), default="analyse")  # analyse | route | done | failed
+    error: Mapped[str | None] = mapped_column(sa.Text)  # why a stage parked the item (stage "failed")
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     purged_at: Mapped[datetime | None]
@@ -175,6 +176,7 @@ class Decision(Base):
     rule: Mapped[str] = mapped_column(sa.String(128))
     reason: Mapped[str] = mapped_column(sa.Text)
     agency: Mapped[str | None] = mapped_column(sa.String(256))
+    route_rule: Mapped[str | None] = mapped_column(sa.String(128))  # the routing rule behind the agency, also for reviews
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
     rules_version: Mapped[str | None] = mapped_column(sa.String(64))

@@ -94,3 +94,4 @@ class Decision:
     agency: str | None = None
     ticket_id: int | None = None
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    route_rule: str | None = None  # the routing rule behind the agency, also for reviews

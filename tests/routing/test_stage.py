@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from routing.stage import route_items
-from storage.tables import Decision, Item, Outbox, Ticket, TicketEvent, TicketItem
+from storage.tables import AnalysisRow, Decision, Item, Outbox, Ticket, TicketEvent, TicketItem
 from tests.routing.conftest import NOW, add_pair
+from tsur.queries import review_queue
 
 KERCH, YALTA = "городской округ Керчь", "городской округ Ялта"
 
@@ -94,14 +95,17 @@ def test_comment_joins_its_post_and_repost_joins_original(sessions, policy):
         {"text": "Яма на дороге у школы номер 5", "platform": "tg", "source": "tg:channel:kerch",
          "municipality": None, "topic_group": "Дороги", "geo_confidence": 0.0, "complaint_proba": 0.9})
     assert (comment.outcome, comment.rule, comment.ticket_id) == ("attach", "incident:thread", post.ticket_id)
-    # a repost with no place found goes to review: reviews never join tickets automatically
-    assert repost.outcome == "review"
+    # Was: "a repost with no place found goes to review: reviews never join tickets automatically". A feedback
+    # centre wants a repost of a post that already has an open ticket in that ticket: the incident supplies
+    # topic and place, so the repost's own missing place no longer sends it to review.
+    assert (repost.outcome, repost.rule, repost.ticket_id) == ("attach", "incident:repost", post.ticket_id)
+    assert "no place found" in repost.reason and "the incident supplies topic and place" in repost.reason
     [repost2] = route(sessions, policy, {"text": "Яма на дороге у школы номер 5", "platform": "tg",
                                          "source": "tg:channel:kerch2", "topic_group": "Дороги"})
     assert (repost2.outcome, repost2.rule, repost2.ticket_id) == ("attach", "incident:repost", post.ticket_id)
     with sessions() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(TicketItem)
-                        .where(TicketItem.ticket_id == post.ticket_id)) == 3
+                        .where(TicketItem.ticket_id == post.ticket_id)) == 4
 
 
 def test_closed_ticket_does_not_collect_items(sessions, policy):
@@ -121,3 +125,122 @@ def test_batch_returns_one_decision_per_pair_in_order(sessions, policy):
     assert [d.outcome for d in decisions] == ["create", "ignore"] * 3
     with sessions() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Decision)) == 6
+
+
+ROAD_POST = {"text": "Яма на дороге у школы номер 5, колёса пробиты", "topic_group": "Дороги", "item_id": "100"}
+LOW_TOPIC = {"kind": "comment", "parent_id": "100", "topic_group": "Благоустройство", "topic_proba": 0.2,
+             "municipality": "городской округ Ялта", "geo_confidence": 0.3}
+
+
+@pytest.mark.parametrize("spec, outcome, rule", [
+    ({"text": "Позор администрации, ничего не делают"}, "attach", "incident:thread"),
+    ({"text": "Там ещё и фонарь не горит", "is_complaint": True, "complaint_proba": 0.55}, "attach",
+     "incident:thread"),
+    ({"text": "Там ребёнок чуть не упал в яму", "is_complaint": False, "complaint_proba": 0.2,
+      "importance": "high"}, "attach", "incident:thread"),
+    ({"text": "Спасибо за новость", "is_complaint": False, "complaint_proba": 0.1}, "ignore", "not-complaint"),
+])
+def test_low_confidence_comment_joins_its_posts_ticket(sessions, policy, spec, outcome, rule):
+    """A complaint (or high-importance) comment joins the open ticket of its post; the ticket keeps its topic/place."""
+    [post] = route(sessions, policy, ROAD_POST)
+    [comment] = route(sessions, policy, {**LOW_TOPIC, **spec})
+    assert (comment.outcome, comment.rule) == (outcome, rule)
+    assert comment.ticket_id == (post.ticket_id if outcome == "attach" else None)
+    with sessions() as s:
+        ticket = s.get(Ticket, post.ticket_id)
+        assert (ticket.topic_group, ticket.municipality) == ("Дороги", "городской округ Керчь")
+        row = s.scalar(sa.select(Decision).where(Decision.item_pk == comment.item_pk))
+        assert (row.outcome, row.ticket_id) == (outcome, comment.ticket_id)
+    if outcome == "attach":
+        assert "the incident supplies topic and place (Дороги, городской округ Керчь)" in comment.reason
+        assert comment.agency == ticket.agency
+
+
+def test_comment_under_a_post_without_ticket_still_goes_to_review(sessions, policy):
+    [post] = route(sessions, policy, {**ROAD_POST, "municipality": None})
+    [comment] = route(sessions, policy, {**LOW_TOPIC, "text": "Позор администрации"})
+    assert (post.outcome, comment.outcome) == ("review", "review")
+
+
+def test_review_decision_keeps_the_routing_rule_behind_its_suggestion(sessions, policy):
+    review, created, triage = route(sessions, policy, {"complaint_proba": 0.55}, {"text": "Нет света на Гагарина"},
+                                    {"municipality": "Севастополь"})
+    with sessions() as s:
+        rows = {r.item_pk: r for r in s.scalars(sa.select(Decision))}
+    assert (rows[review.item_pk].rule, rows[review.item_pk].route_rule) == ("review:confidence", "zhkh-local")
+    assert rows[created.item_pk].route_rule == "zhkh-local"
+    assert rows[triage.item_pk].rule == "review:triage" and rows[triage.item_pk].route_rule.startswith("sevastopol")
+
+
+def edit(sessions, item_pk: int, **changes) -> None:
+    """The item was edited: a new revision with its own analysis (as the collect and analyse stages leave it)."""
+    with sessions.begin() as s:
+        item = s.get(Item, item_pk)
+        old = s.scalar(sa.select(AnalysisRow).where(AnalysisRow.item_pk == item_pk).order_by(AnalysisRow.id.desc()))
+        item.revision, item.stage = item.revision + 1, "route"
+        item.text = changes.pop("text", item.text)
+        fields = {c.key: getattr(old, c.key) for c in sa.inspect(old).mapper.column_attrs if c.key not in ("id",)}
+        s.add(AnalysisRow(**{**fields, "revision": item.revision, **changes}))
+
+
+def route_waiting(sessions, policy, now=NOW):
+    """Route what the route stage would claim (items in stage `route`)."""
+    from tsur.stages.route import _latest_analyses
+
+    with sessions.begin() as s:
+        items = list(s.scalars(sa.select(Item).where(Item.stage == "route").order_by(Item.id)))
+        latest = _latest_analyses(s, items)
+        return route_items(s, [(i, latest[i.id]) for i in items], now=now, policy=policy)
+
+
+def test_edited_item_in_a_ticket_stays_in_it(sessions, policy):
+    first, second = route(sessions, policy, {"text": "На улице Ленина в Керчи нет воды третий день, УК молчит"},
+                          {"text": "Третий день нет воды на Ленина в Керчи, УК молчит", "importance": "normal"})
+    assert second.outcome == "attach"
+    edit(sessions, second.item_pk, text="Третий день нет воды на Ленина в Керчи, УК молчит. UPD: и света нет",
+         importance="high")
+    [again] = route_waiting(sessions, policy, now=NOW + timedelta(hours=1))
+    assert (again.outcome, again.rule, again.ticket_id) == ("attach", "incident:kept", first.ticket_id)
+    assert "stays in ticket" in again.reason and "nothing that changes the ticket" in again.reason
+    with sessions() as s:
+        assert s.scalar(sa.select(TicketItem.ticket_id).where(TicketItem.item_pk == second.item_pk)) == first.ticket_id
+        assert s.scalar(sa.select(sa.func.count()).select_from(TicketItem)) == 2
+        kinds = s.scalars(sa.select(TicketEvent.kind).where(TicketEvent.ticket_id == first.ticket_id)
+                          .order_by(TicketEvent.id)).all()
+        assert kinds == ["create", "attach", "reanalysed", "importance"]  # the edit made it urgent: escalated
+        assert review_queue(s, now=NOW) == []
+
+
+def test_edited_item_that_now_says_something_else_is_recorded_not_moved(sessions, policy):
+    [created] = route(sessions, policy, {"text": "Нет воды в доме на улице Ленина"})
+    edit(sessions, created.item_pk, text="Вода есть, спасибо. Ялта", is_complaint=False, complaint_proba=0.1,
+         municipality="городской округ Ялта")
+    [again] = route_waiting(sessions, policy)
+    assert (again.outcome, again.rule, again.ticket_id) == ("attach", "incident:kept", created.ticket_id)
+    assert "no longer a complaint" in again.reason
+    assert "another municipality: городской округ Ялта, not городской округ Керчь" in again.reason
+    with sessions() as s:
+        ticket = s.get(Ticket, created.ticket_id)
+        assert (ticket.municipality, ticket.agency, ticket.status) == ("городской округ Керчь", created.agency, "new")
+        [entry] = review_queue(s, now=NOW)
+        assert (entry.kind, entry.id) == ("ticket", created.ticket_id) and "no longer a complaint" in entry.reason
+
+
+def test_routing_an_item_again_is_idempotent(sessions, policy):
+    [created] = route(sessions, policy, {})
+    with sessions.begin() as s:
+        s.get(Item, created.item_pk).stage = "route"
+    [again] = route_waiting(sessions, policy)
+    assert again == created
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Decision)) == 1
+        assert s.get(Item, created.item_pk).stage == "done"
+
+
+def test_edit_supersedes_the_open_review_of_the_earlier_revision(sessions, policy):
+    [review] = route(sessions, policy, {"complaint_proba": 0.55})
+    edit(sessions, review.item_pk, complaint_proba=0.95)
+    [created] = route_waiting(sessions, policy)
+    assert created.outcome == "create"
+    with sessions() as s:
+        assert [e.kind for e in review_queue(s, now=NOW)] == []
