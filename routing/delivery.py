@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from routing.channels import SendFailed, send
 from routing.errors import DeliveryConfigError
+from routing.outbox import backfill, undelivered
 from routing.policy import Policy
+from storage.locks import serialize
 from storage.tables import Outbox, Ticket, TicketEvent
 from tsur.masking import mask
 
@@ -105,13 +107,32 @@ def claim_size(policy: Policy) -> int:
     return max(1, int(cfg.lease_s // max(cfg.timeout_s, 1e-3)) - 1)
 
 
+def queue_backlog(sessions: sessionmaker[Session], now: datetime, policy: Policy) -> int:
+    """Queue tickets whose agency got a delivery channel after they were routed (see outbox.backfill)."""
+    if not policy.delivery.channels:
+        return 0
+    with sessions() as session:
+        if not undelivered(session, policy):
+            return 0
+    with sessions.begin() as session:
+        serialize(session, "tickets")  # two daemons never queue the same ticket twice
+        added = backfill(session, policy, now)
+    if added:
+        log.info("queued %d outbox row(s) for tickets whose agency now has a channel", added)
+    return added
+
+
 def deliver_pending(sessions: sessionmaker[Session], now: datetime, policy: Policy, limit: int = 100) -> dict[str, int]:
-    """Send due outbox rows; returns counts {claimed, sent, retry, failed}.
+    """Queue tickets whose agency got a channel since (`queued`, only when some), then send due outbox rows;
+    returns counts {claimed, sent, retry, failed[, queued]}.
 
     Rows are claimed a few at a time (see claim_size): a claim's lease must not run out while this
     sender is still working through it, or another daemon would claim and send the same rows.
     """
     counts = {"claimed": 0, "sent": 0, "retry": 0, "failed": 0}
+    queued = queue_backlog(sessions, now, policy)
+    if queued:
+        counts["queued"] = queued
     started = time.monotonic()
     while counts["claimed"] < limit:
         at = now + timedelta(seconds=time.monotonic() - started) if counts["claimed"] else now

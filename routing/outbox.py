@@ -1,6 +1,7 @@
 """Outbox rows: messages for an agency's channels, written in the same transaction as the ticket."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -52,4 +53,36 @@ def enqueue(session: Session, policy: Policy, ticket: Ticket, kind: str, key: st
             session.add(Outbox(key=f"{key}:{name}", ticket_id=ticket.id, channel=name, target=target,
                                payload={**payload, "key": f"{key}:{name}"}, next_attempt_at=now, created_at=now))
             added += 1
+    return added
+
+
+def undelivered(session: Session, policy: Policy) -> list[Ticket]:
+    """Tickets in `new` whose agency has a channel now but which have no outbox row for that agency (the channel
+    was added after they were routed or reassigned)."""
+    agencies = list(policy.delivery.channels)
+    if not agencies:
+        return []
+    tickets = list(session.scalars(sa.select(Ticket).where(Ticket.status == "new", Ticket.merged_into.is_(None),
+                                                           Ticket.agency.in_(agencies)).order_by(Ticket.id)))
+    rows = session.execute(sa.select(Outbox.ticket_id, Outbox.payload)
+                           .where(Outbox.ticket_id.in_([t.id for t in tickets]))) if tickets else []
+    queued = {(ticket_id, (payload or {}).get("ticket", {}).get("agency")) for ticket_id, payload in rows}
+    return [t for t in tickets if (t.id, t.agency) not in queued]
+
+
+def backfill_key(session: Session, ticket: Ticket) -> str:
+    """`ticket:<id>:created` for a ticket never queued, else one key per (ticket, agency): re-runs add nothing."""
+    if session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(Outbox.ticket_id == ticket.id)) == 0:
+        return f"ticket:{ticket.id}:created"
+    return f"ticket:{ticket.id}:to:{zlib.crc32((ticket.agency or '').encode()):08x}"
+
+
+def backfill(session: Session, policy: Policy, now: datetime) -> int:
+    """Queue `ticket.created` for tickets their agency's new channel has not had yet; returns rows added."""
+    added = 0
+    for ticket in undelivered(session, policy):
+        key = backfill_key(session, ticket)
+        taken = [f"{key}:{name}" for name in ("webhook", "email")]
+        if session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(Outbox.key.in_(taken))) == 0:
+            added += enqueue(session, policy, ticket, "ticket.created", key, now)
     return added
