@@ -1,4 +1,6 @@
-"""`python -m routing …`."""
-from routing.cli import app
+"""`python -m routing …` = `tsur routing …` (same settings, same clean one-line errors)."""
+import sys
 
-app()
+from tsur.cli import app
+
+app(["routing", *sys.argv[1:]], prog_name="tsur")

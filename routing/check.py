@@ -24,9 +24,11 @@ class Problem:
 def check_rules(policy: Policy, known_topics: Mapping[str, str] | Iterable[str] | None = None,
                 known_municipalities: Iterable[str] | None = None,
                 known_settlements: Mapping[str, Iterable[str]] | None = None) -> list[Problem]:
-    """All problems of the policy's rules; known_topics maps topic → group (or lists names)."""
+    """All problems of the policy's rules; known_topics maps topic → group (or lists names); settlements are
+    checked against the region's gazetteer (policy.settlements) unless known_settlements is given."""
     topics = _topic_index(policy.topics if known_topics is None else known_topics)
     municipalities = {norm(m) for m in (policy.municipalities if known_municipalities is None else known_municipalities)}
+    known_settlements = policy.settlements if known_settlements is None else known_settlements
     settlements = None if known_settlements is None else {
         norm(m): {norm(s) for s in names} for m, names in known_settlements.items()}
     problems: list[Problem] = []

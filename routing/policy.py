@@ -101,6 +101,7 @@ class Policy:
     topics: dict[str, str]  # normalised topic → ИМ topic group
     municipalities: tuple[str, ...]
     rules_path: Path | None = None
+    settlements: dict[str, tuple[str, ...]] | None = None  # the region's, by municipality (None: no gazetteer)
 
     def agency(self, ref: str) -> Agency | None:
         """The agency named by full name or short name (None if unknown)."""
@@ -208,6 +209,17 @@ def load_topics(config_dir: Path) -> dict[str, str]:
     return topics
 
 
+def load_settlements(places: Path) -> dict[str, tuple[str, ...]] | None:
+    """Settlements (and Sevastopol's okrugs) of a region's places.csv by municipality; None without the file."""
+    if not places.exists():
+        return None
+    found: dict[str, list[str]] = {}
+    for row in read_csv(places, ("kind", "name", "municipality")):
+        if row["kind"] in ("settlement", "okrug"):
+            found.setdefault(row["municipality"], []).append(row["name"])
+    return {m: tuple(names) for m, names in found.items()}
+
+
 def fingerprint(*paths: Path) -> str:
     """Short hash of the files' bytes: tells two rule sets with the same version apart."""
     digest = hashlib.sha256()
@@ -232,7 +244,7 @@ def load_policy(config_dir: Path | None = None, *, rules_path: Path | None = Non
         sla=load_sla(data, region, str(main)), delivery=load_delivery(config_dir / "delivery.toml", agencies),
         topics=load_topics(config_dir),
         municipalities=tuple(r["municipality"] for r in read_csv(config_dir / "routing_municipalities.csv", ("municipality",))),
-        rules_path=rules_path,
+        rules_path=rules_path, settlements=load_settlements(config_dir / "regions" / region / "places.csv"),
     )
     if strict:
         from routing.check import check_rules

@@ -1,11 +1,16 @@
 """`routing replay` reports what a candidate rule set would change (and writes nothing); `routing check` CLI."""
 from __future__ import annotations
 
+import shutil
+
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from routing.cli import app
-from routing.policy import load_policy
+from tsur.cli import app as tsur
+from routing.errors import RulesError
+from routing.policy import CONFIG, load_policy
 from routing.replay import replay
 from routing.stage import route_items
 from storage.tables import Decision, Ticket
@@ -56,21 +61,49 @@ def test_check_command_exit_codes(tmp_path):
 
 def test_replay_command_refuses_bad_rules(tmp_path):
     bad = candidate(tmp_path, "none", "x,ЖКХ,,,,Нет такого ведомства,\n")
-    result = CliRunner().invoke(app, ["replay", "--rules", str(bad / "routing_rules.csv"),
-                                      "--database-url", f"sqlite:///{tmp_path}/x.db"])
+    result = CliRunner().invoke(tsur, ["--database-url", f"sqlite:///{tmp_path}/x.db", "routing", "replay", "--rules",
+                                       str(bad / "routing_rules.csv")])
     assert result.exit_code == 2 and "unknown agency" in result.output
 
 
 def test_replay_command_prints_moves(tmp_path, policy):
     from storage.db import make_engine, make_sessionmaker, upgrade
 
-    url = f"sqlite:///{tmp_path}/h.db"
+    (tmp_path / "data").mkdir()
+    url = f"sqlite:///{tmp_path}/data/tsur.db"
     engine = make_engine(url)
     upgrade(engine)
     with make_sessionmaker(engine)() as s, s.begin():
         route_items(s, [add_pair(s, "Нет воды в доме")], now=NOW, policy=policy)
     engine.dispose()
     cand = candidate(tmp_path, "zhkh-local")
-    result = CliRunner().invoke(app, ["replay", "--rules", str(cand / "routing_rules.csv"), "--database-url", url])
-    assert result.exit_code == 0, result.output
-    assert "1 of 1 decisions would change" in result.output and f"{KERCH_ADMIN}  →  {MINZHKH}" in result.output
+    rules = str(cand / "routing_rules.csv")
+    # the database comes from the settings every tsur command uses: --database-url, TSUR_DATABASE_URL, TSUR_DATA_DIR
+    for args, env in [(["--database-url", url, "routing", "replay", "--rules", rules], {}),
+                      (["routing", "replay", "--rules", rules], {"TSUR_DATABASE_URL": url}),
+                      (["routing", "replay", "--rules", rules], {"TSUR_DATA_DIR": str(tmp_path / "data")})]:
+        result = CliRunner().invoke(tsur, args, env=env)
+        assert result.exit_code == 0, (args, env, result.output)
+        assert "1 of 1 decisions would change" in result.output and f"{KERCH_ADMIN}  →  {MINZHKH}" in result.output
+
+
+def test_check_validates_the_rules_of_the_configured_config_dir(tmp_path):
+    """TSUR_CONFIG_DIR (or config_dir in the config file) is what the daemon loads: check validates that."""
+    bad = candidate(tmp_path, "none", "x,ЖКХ,,,,Нет такого ведомства,\n")
+    result = CliRunner().invoke(tsur, ["routing", "check"], env={"TSUR_CONFIG_DIR": str(bad)})
+    assert result.exit_code == 1 and f"{bad / 'routing_rules.csv'}:" in result.output and "unknown agency" in result.output
+    assert CliRunner().invoke(tsur, ["routing", "check"]).exit_code == 0
+
+
+def test_check_reports_a_settlement_not_in_the_rules_municipality(tmp_path):
+    cfg = candidate(tmp_path, "none", "ghost,Благоустройство,,Кировский район,Несуществующее,Минздрав РК,\n"
+                                      "elsewhere,Благоустройство,,Кировский район,Белогорск,Минздрав РК,\n")
+    (cfg / "regions" / "crimea").mkdir(parents=True)
+    shutil.copy(CONFIG / "regions" / "crimea" / "places.csv", cfg / "regions" / "crimea" / "places.csv")
+    result = CliRunner().invoke(tsur, ["routing", "check"], env={"TSUR_CONFIG_DIR": str(cfg)})
+    assert result.exit_code == 1, result.output
+    assert "rule 'ghost': unreachable: no settlement 'Несуществующее' in 'Кировский район'" in result.output
+    assert "rule 'elsewhere': unreachable: no settlement 'Белогорск' in 'Кировский район'" in result.output
+    assert "2 error(s)" in result.output
+    with pytest.raises(RulesError, match="2 error"):
+        load_policy(cfg)  # the daemon refuses the same rule set
