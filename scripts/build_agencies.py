@@ -9,7 +9,8 @@ import csv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-AGENCY_COLUMNS = ("name", "short_name", "kind", "municipality", "settlement", "website", "responsibility_topics")
+AGENCY_COLUMNS = ("name", "short_name", "im_label", "kind", "municipality", "settlement", "website",
+                  "responsibility_topics")
 # Hackathon topic groups → ИМ «Группа тем»; groups not listed map to «Прочее».
 GROUP_CROSSWALK = {
     "ЖКХ": "ЖКХ",
@@ -49,6 +50,13 @@ def municipality_of(agency: dict[str, str], municipalities: list[str]) -> tuple[
     raise ValueError(f"cannot tell the municipality of {agency['name']!r}")
 
 
+def im_label(agency: dict[str, str]) -> str:
+    """The executor label of «Инцидент Менеджмент» exports («Отдел»/«Исполнитель»), single-spaced, when it is
+    neither the full nor the short name (e.g. «Министерство жилищно -коммунального хозяйства»)."""
+    label = " ".join(agency["im_executor_label"].split())
+    return "" if label in (agency["name"].strip(), agency["short_name"].strip()) else label
+
+
 def build_agencies(shared: Path) -> list[dict[str, str]]:
     """Agency rows for config/agencies.csv."""
     municipalities = [r["name"] for r in read_csv(shared / "crimea_gazetteer" / "municipalities.csv")]
@@ -58,7 +66,8 @@ def build_agencies(shared: Path) -> list[dict[str, str]]:
         if agency["kind"] == "municipal_administration":
             place = municipality_of(agency, municipalities)
         rows.append({
-            "name": agency["name"].strip(), "short_name": agency["short_name"].strip(), "kind": agency["kind"],
+            "name": agency["name"].strip(), "short_name": agency["short_name"].strip(),
+            "im_label": im_label(agency), "kind": agency["kind"],
             "municipality": place[0], "settlement": place[1], "website": agency["website_2018"],
             "responsibility_topics": agency["responsibility_topics"],
         })

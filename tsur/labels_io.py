@@ -8,7 +8,7 @@ Example:
 from __future__ import annotations
 
 import csv
-import re
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,29 +18,28 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.tables import Item, Label, utcnow
+from tsur.places import Places, load_places, municipality_forms, norm
 
 FIELDS = ("is_complaint", "topic_group", "topic", "municipality", "settlement", "importance", "agency")
+# Where two columns name one field, the first one with a value wins: the ИМ per-executor export (sheet
+# «Инциденты») names the executor «Отдел» and falls back to «Исполнитель» (crimea_agencies/im_report_conventions.csv).
 IM_COLUMNS = {"Текст": "text", "Группа тем": "topic_group", "Тема": "topic", "Муниципалитет": "municipality",
-              "Населённый пункт": "settlement", "Населенный пункт": "settlement", "Исполнитель": "agency",
-              "Жалоба": "is_complaint", "Важность": "importance"}
+              "Населённый пункт": "settlement", "Населенный пункт": "settlement", "Отдел": "agency",
+              "Исполнитель": "agency", "Жалоба": "is_complaint", "Важность": "importance"}
 IMPORTANCE = {"high": "high", "normal": "normal", "высокая": "high", "обычная": "normal", "лс": "normal"}
-IM_SHEET = "Детализация"  # the sheet of an ИМ Excel export that holds the incidents
-_CITY_PREFIX = re.compile(r"^(городской округ|г\.?\s*о\.?|го|г\.|город)\s+", re.IGNORECASE)
-
-
-def norm(value: object) -> str:
-    """Comparable form of a name: no ★, single spaces, ё → е, case-folded."""
-    return " ".join(str(value).replace("★", "").replace("ё", "е").replace("Ё", "Е").split()).casefold()
+IM_SHEETS = ("Детализация", "Инциденты")  # the sheets of ИМ Excel exports that hold the incidents
+__all__ = ["municipality_forms", "norm"]  # re-exported from tsur.places
 
 
 @dataclass(frozen=True)
 class Vocab:
-    """Known values: topic groups, topics (→ group), municipalities (with short forms), agencies."""
+    """Known values: topic groups, topics (→ group), municipalities (with short forms), agencies, settlements."""
 
     groups: dict[str, str]
     topics: dict[str, tuple[str, str, frozenset[str]]]  # topic → (name, group, groups an export may file it in)
     municipalities: dict[str, str]
     agencies: dict[str, str] = field(default_factory=dict)
+    places: Places | None = None
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -48,17 +47,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def municipality_forms(name: str) -> set[str]:
-    """Names an export may use for a municipality: «городской округ Ялта» → also «Ялта», «г. Ялта», «го Ялта»."""
-    forms = {norm(name)}
-    short = _CITY_PREFIX.sub("", name).strip()
-    if short != name:
-        forms |= {norm(short), norm(f"г. {short}"), norm(f"г.о. {short}"), norm(f"го {short}")}
-    return forms
-
-
 def load_vocab(config_dir: Path) -> Vocab:
-    """The vocabulary from config/: topic groups, routing topics, municipalities (routing + region), agencies."""
+    """The vocabulary from config/: topic groups, routing topics, places (tsur.places), agencies with ИМ labels."""
     groups = {norm(r["group"]): r["group"] for r in _rows(config_dir / "topics" / "groups.csv")}
     crosswalk = config_dir / "topics" / "hackathon_crosswalk.csv"  # ИМ/hackathon group names → ours
     aliases = {norm(r["hackathon_group"]): r["im_group"] for r in _rows(crosswalk)} if crosswalk.exists() else {}
@@ -67,18 +57,47 @@ def load_vocab(config_dir: Path) -> Vocab:
     for r in _rows(config_dir / "routing_topics.csv"):
         filed = {r["topic_group"], groups.get(norm(r.get("hackathon_group") or ""), r["topic_group"])}
         topics[norm(r["topic"])] = (r["topic"].replace("★", "").strip(), r["topic_group"], frozenset(filed))
-    names = [r["municipality"] for r in _rows(config_dir / "routing_municipalities.csv")]
-    for places in sorted((config_dir / "regions").glob("*/places.csv")):
-        names += [r["name"] for r in _rows(places) if r.get("kind") == "municipality"]
-    municipalities = {form: name for name in names for form in municipality_forms(name)}
+    places = load_places(Path(config_dir))
     agencies: dict[str, str] = {}
     for r in _rows(config_dir / "agencies.csv"):
-        agencies.update({norm(n): r["name"] for n in (r["name"], r.get("short_name")) if n})
-    return Vocab(groups, topics, municipalities, agencies)
+        agencies.update({norm(n): r["name"] for n in (r["name"], r.get("short_name"), r.get("im_label")) if n})
+    return Vocab(groups, topics, places.municipalities, agencies, places)
 
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip()
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV in UTF-8 or (an ИМ export saved by Excel) Windows-1251, comma-, semicolon- or tab-separated."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = data.decode("cp1251", errors="replace")
+        if not any(name in text.split("\n", 1)[0] for name in IM_COLUMNS):  # no ИМ column: another encoding
+            raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}) nor a Windows-1251 ИМ export: "
+                             "save it as «CSV UTF-8»") from None
+    header = text.split("\n", 1)[0]
+    return pd.read_csv(io.StringIO(text), sep=max((",", ";", "\t"), key=header.count), dtype=str,
+                       keep_default_na=False)
+
+
+def _merge_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """ИМ column names → ours; columns naming one field become one: the first with a value, in IM_COLUMNS order."""
+    order = list(IM_COLUMNS)
+    sources: dict[str, list[tuple[int, int]]] = {}
+    for i, column in enumerate(str(c).strip() for c in df.columns):
+        rank = order.index(column) if column in IM_COLUMNS else len(order)
+        sources.setdefault(IM_COLUMNS.get(column, column), []).append((rank, i))
+    out = {}
+    for name, where in sources.items():
+        columns = [df.iloc[:, i] for _, i in sorted(where)]
+        merged = columns[0]
+        for column in columns[1:]:
+            merged = merged.where(~merged.map(_blank), column)
+        out[name] = merged
+    return pd.DataFrame(out, index=df.index)
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -87,15 +106,16 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
     if suffix == ".csv":
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df = _read_csv(path)
     elif suffix in (".xlsx", ".xls"):
         sheets = pd.ExcelFile(path).sheet_names
-        df = pd.read_excel(path, sheet_name=IM_SHEET if IM_SHEET in sheets else 0, dtype=str).fillna("")
+        sheet = next((name for name in IM_SHEETS if name in sheets), 0)
+        df = pd.read_excel(path, sheet_name=sheet, dtype=str).fillna("")
     elif suffix == ".parquet":
         df = pd.read_parquet(path).astype("string").fillna("")
     else:
         raise ValueError(f"{path}: unknown format {suffix!r}: use .csv, .xlsx or .parquet")
-    df = df.rename(columns=lambda c: IM_COLUMNS.get(str(c).strip(), str(c).strip()))
+    df = _merge_columns(df)
     if "text" not in df.columns:
         raise ValueError(f"{path}: no «Текст» (text) column; columns are: {', '.join(map(str, df.columns))}")
     return df
@@ -127,10 +147,19 @@ def _check(row: dict, vocab: Vocab) -> tuple[dict[str, str], list[str]]:
         out["municipality"] = vocab.municipalities.get(norm(place))
         if out["municipality"] is None:
             problems.append(f"municipality: unknown municipality {str(place).strip()!r}")
-    for name in ("settlement", "agency"):
-        if not _blank(row.get(name)):
-            value = str(row[name]).strip()
-            out[name] = vocab.agencies.get(norm(value), value) if name == "agency" else value
+    settlement = row.get("settlement")
+    if not _blank(settlement) and vocab.places is None:
+        out["settlement"] = str(settlement).strip()
+    elif not _blank(settlement):
+        try:
+            out["settlement"] = vocab.places.settlement(str(settlement).strip(), out.get("municipality"))
+        except ValueError as exc:
+            problems.append(f"settlement: {exc}")
+    agency = row.get("agency")
+    if not _blank(agency):
+        out["agency"] = vocab.agencies.get(norm(agency))
+        if out["agency"] is None:
+            problems.append(f"agency: unknown agency {str(agency).strip()!r}: see config/agencies.csv")
     if not _blank(row.get("is_complaint")):
         flag = {"1": "True", "0": "False", "true": "True", "false": "False", "да": "True",
                 "нет": "False"}.get(norm(row["is_complaint"]))
@@ -161,28 +190,47 @@ def validate(df: pd.DataFrame, vocab: Vocab) -> tuple[list[dict[str, str]], list
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Rows imported, label rows written and the problems of bad rows."""
+    """Rows imported, label rows written, labels already there from an earlier import, problems of bad rows."""
 
     rows: int
     labels: int
     bad: list[str]
+    skipped: int = 0
+
+
+def _imported(session: Session, texts: list[str]) -> set[tuple[str, str, str]]:
+    """(text, field, value) of the import labels already stored for these texts: the natural key of a label."""
+    found: set[tuple[str, str, str]] = set()
+    unique = sorted(set(texts))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        found.update(session.execute(sa.select(Label.text, Label.field, Label.value)
+                                     .where(Label.origin == "import", Label.text.in_(chunk))).tuples())
+    return found
 
 
 def import_labels(session: Session, path: Path, vocab: Vocab, *, actor: str, skip_bad: bool = False,
                   now: datetime | None = None) -> ImportResult:
-    """Import a labelled file; any bad row imports nothing unless `skip_bad` (then the good ones go in)."""
+    """Import a labelled file; any bad row imports nothing unless `skip_bad` (then the good ones go in).
+
+    Idempotent: a label whose (text, field, value) an import already stored is skipped, so importing the
+    same file again (or an overlapping export) adds nothing.
+    """
     good, bad = validate(read_table(path), vocab)
     if bad and not skip_bad:
         return ImportResult(0, 0, bad)
     now, n = now or utcnow(), 0
+    seen = _imported(session, [row["text"] for row in good])
     for row in good:
         for name in FIELDS:
-            if name in row:
+            if name in row and (row["text"], name, row[name]) not in seen:
+                seen.add((row["text"], name, row[name]))
                 session.add(Label(item_pk=None, field=name, value=row[name], previous=None, actor=actor,
                                   reason=f"import {path.name}", origin="import", text=row["text"], created_at=now))
                 n += 1
     session.flush()
-    return ImportResult(len(good), n, bad)
+    wanted = sum(name in row for row in good for name in FIELDS)
+    return ImportResult(len(good), n, bad, skipped=wanted - n)
 
 
 def labels_frame(session: Session, origin: str | None = None) -> pd.DataFrame:

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 
 from storage.tables import Item, Label
 from tests.cli.conftest import Cli, route, seed
+from tests.cli.test_models_e2e import ROOT
 
 IM_GOOD = [
     {"Текст": "Нет воды третий день", "Группа тем": "ЖКХ", "Тема": "", "Муниципалитет": "Алушта",
-     "Исполнитель": "Администрация города Алушты"},
+     "Исполнитель": "Алушта РК"},
     {"Текст": "Яма на дороге у рынка", "Группа тем": "", "Тема": "Ямы во дворах", "Муниципалитет": "г. Ялта",
      "Исполнитель": ""},
     {"Текст": "Очереди в поликлинике", "Группа тем": "Здравоохранение/Медицина", "Тема": "",
@@ -61,7 +62,7 @@ def test_import_xlsx(lite, tmp_path):
         pd.DataFrame([{"Отчёт": "сводка"}]).to_excel(xlsx, sheet_name="Свод", index=False)
         rows = pd.DataFrame(IM_GOOD).assign(Важность=["Высокая", "Обычная", "ЛС"])
         rows.to_excel(xlsx, sheet_name="Детализация", index=False)
-    assert Cli(url).json("labels", "import", str(path)) == {"rows": 3, "labels": 12, "bad": []}
+    assert Cli(url).json("labels", "import", str(path)) == {"rows": 3, "labels": 12, "skipped": 0, "bad": []}
     importance = {lb.text: lb.value for lb in _labels(sessions) if lb.field == "importance"}
     assert importance["Нет воды третий день"] == "high" and importance["Очереди в поликлинике"] == "normal"
 
@@ -130,3 +131,91 @@ def test_long_export_redacts_reasons_and_user_links_keeps_actor(lite, tmp_path):
     row = pd.read_csv(tmp_path / "long.csv").iloc[0]
     assert (row["text"], row["reason"], row["url"], row["actor"]) == (
         "Нет света, звоните [PHONE]", "звонила жительница, тел. [PHONE], [PROFILE]", "[PROFILE]", "ops:anna")
+
+
+def test_import_checks_agency_and_settlement(lite, tmp_path):
+    """Executors and settlements are checked like the other columns (config/agencies.csv, the region's places)."""
+    url, sessions = lite
+    rows = [
+        {"Текст": "Нет воды", "Группа тем": "ЖКХ", "Муниципалитет": "", "Населённый пункт": "",
+         "Исполнитель": "Совсем неизвестный исполнитель"},
+        {"Текст": "Нет света", "Группа тем": "ЖКХ", "Муниципалитет": "", "Населённый пункт": "Марсоград",
+         "Исполнитель": ""},
+        {"Текст": "Яма", "Группа тем": "Дороги", "Муниципалитет": "Алушта", "Населённый пункт": "Гаспра",
+         "Исполнитель": ""},
+        {"Текст": "Нет автобуса", "Группа тем": "Дороги", "Муниципалитет": "Ялта", "Населённый пункт": "пгт Гаспра",
+         "Исполнитель": "Министерство жилищно -коммунального хозяйства"},
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "im.csv", index=False)
+    result = Cli(url)("labels", "import", str(tmp_path / "im.csv"), ok=False)
+    assert result.exit_code == 2 and _labels(sessions) == []
+    assert result.stderr.splitlines() == [
+        "row 2: agency: unknown agency 'Совсем неизвестный исполнитель': see config/agencies.csv",
+        f"row 3: settlement: unknown settlement 'Марсоград': see {ROOT / 'config/regions/crimea/places.csv'}",
+        "row 4: settlement: settlement 'Гаспра' is not in 'городской округ Алушта' (it is in городской округ Ялта)",
+    ]
+    Cli(url)("labels", "import", str(tmp_path / "im.csv"), "--skip-bad")
+    values = {lb.field: lb.value for lb in _labels(sessions)}
+    assert values == {"topic_group": "Дороги", "municipality": "городской округ Ялта", "settlement": "Гаспра",
+                      "agency": "Министерство жилищно-коммунального хозяйства Республики Крым"}
+
+
+@pytest.mark.shared
+def test_every_im_executor_label_names_an_agency(shared_data, tmp_path):
+    """Each executor label of ИМ exports maps to its agency; config/agencies.csv is what the build script writes."""
+    import subprocess
+    import sys
+
+    from tsur.labels_io import load_vocab, norm
+
+    agencies = pd.read_csv(shared_data / "crimea_agencies" / "agencies.csv", dtype=str, keep_default_na=False)
+    vocab = load_vocab(ROOT / "config")
+    labelled = agencies[agencies["im_executor_label"] != ""]
+    wrong = {r.im_executor_label: vocab.agencies.get(norm(r.im_executor_label)) for r in labelled.itertuples()
+             if vocab.agencies.get(norm(r.im_executor_label)) != r.name}
+    assert wrong == {} and len(labelled) > 50
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_agencies.py"), "--shared", str(shared_data),
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    assert (tmp_path / "agencies.csv").read_bytes() == (ROOT / "config" / "agencies.csv").read_bytes()
+
+
+def test_import_executor_from_otdel_then_ispolnitel(lite, tmp_path):
+    """The per-executor ИМ export (sheet «Инциденты») names the executor «Отдел», falling back to «Исполнитель»."""
+    pytest.importorskip("openpyxl")
+    url, sessions = lite
+    path = tmp_path / "imp.xlsx"
+    rows = [{"Текст": "Нет воды в Алуште", "Группа тем": "ЖКХ", "Отдел": "Вода Крыма", "Исполнитель": "Алушта РК"},
+            {"Текст": "Яма у школы", "Группа тем": "Дороги", "Отдел": "", "Исполнитель": "Алушта РК"}]
+    with pd.ExcelWriter(path) as xlsx:
+        pd.DataFrame([{"Отчёт": "сводка"}]).to_excel(xlsx, sheet_name="Свод", index=False)
+        pd.DataFrame(rows).to_excel(xlsx, sheet_name="Инциденты", index=False)
+    assert Cli(url).json("labels", "import", str(path))["labels"] == 4
+    agency = {lb.text: lb.value for lb in _labels(sessions) if lb.field == "agency"}
+    assert agency == {"Нет воды в Алуште": "ГУП РК «Вода Крыма»",
+                      "Яма у школы": "Администрация городского округа Алушта Республики Крым"}
+
+
+def test_import_windows_1251_csv(lite, tmp_path):
+    """Excel on a Russian Windows saves «CSV» as Windows-1251 with semicolons; other bytes name the file."""
+    url, sessions = lite
+    cli = Cli(url)
+    path = tmp_path / "im1251.csv"
+    path.write_bytes("Текст;Группа тем;Муниципалитет\nНет воды третий день;ЖКХ;Алушта\n".encode("cp1251"))
+    assert cli.json("labels", "import", str(path))["labels"] == 2
+    assert {lb.text for lb in _labels(sessions)} == {"Нет воды третий день"}
+    other = tmp_path / "latin.csv"
+    other.write_bytes(b"text,topic_group\n\xe9t\xe9,x\n")
+    result = cli("labels", "import", str(other), ok=False)
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        f"error: {other}: not UTF-8 text (byte 17) nor a Windows-1251 ИМ export: save it as «CSV UTF-8»")
+
+
+def test_import_twice_adds_nothing(lite, tmp_path):
+    url, sessions = lite
+    cli = Cli(url)
+    pd.DataFrame(IM_GOOD).to_csv(tmp_path / "im.csv", index=False)
+    first = cli.json("labels", "import", str(tmp_path / "im.csv"))
+    again = cli.json("labels", "import", str(tmp_path / "im.csv"))
+    assert (first["labels"], first["skipped"], again["labels"], again["skipped"]) == (9, 0, 0, 9)
+    assert len(_labels(sessions)) == 9
+    assert "0 label(s) (9 already imported)" in cli("labels", "import", str(tmp_path / "im.csv")).stdout

@@ -39,7 +39,8 @@ def import_(ctx: typer.Context, path: Path = typer.Argument(..., help="A .csv, .
             skip_bad: bool = typer.Option(False, "--skip-bad", help="Import the good rows and list the bad ones."),
             ) -> None:
     """Import a labelled file (e.g. an «Инцидент Менеджмент» export: Текст, Группа тем, Тема, Муниципалитет,
-    Исполнитель); values are checked against config; any bad row imports nothing unless --skip-bad.
+    Населённый пункт, Отдел or Исполнитель); values are checked against config; any bad row imports nothing unless
+    --skip-bad. CSV in UTF-8 or Windows-1251. Importing a file again adds only labels not imported before.
 
     Example: tsur labels import im_export.xlsx --skip-bad
     """
@@ -49,13 +50,15 @@ def import_(ctx: typer.Context, path: Path = typer.Argument(..., help="A .csv, .
     vocab = labels_io.load_vocab(st.settings.config_dir)
     with st.sessions.begin() as s:
         result = labels_io.import_labels(s, path, vocab, actor=st.actor, skip_bad=skip_bad)
-    data = {"rows": result.rows, "labels": result.labels, "bad": result.bad}
+    data = {"rows": result.rows, "labels": result.labels, "skipped": result.skipped, "bad": result.bad}
     if st.json:
         say(st, "", data)
     else:
         for problem in result.bad:
             typer.echo(problem, err=True)
         verdict = "nothing imported" if result.bad and not skip_bad else f"imported {result.rows} row(s)"
-        st.console.print(f"{verdict}: {result.labels} label(s), {len(result.bad)} problem(s)", highlight=False)
+        again = f" ({result.skipped} already imported)" if result.skipped else ""
+        st.console.print(f"{verdict}: {result.labels} label(s){again}, {len(result.bad)} problem(s)",
+                         highlight=False)
     if result.bad and not skip_bad:
         raise typer.Exit(2)
