@@ -38,10 +38,21 @@ def active_version(models_dir: Path | None = None) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def is_active(version: str, models_dir: Path | None = None) -> bool:
+    """Whether `version` is the one named in models/ACTIVE."""
+    path = resolve(models_dir) / ACTIVE
+    return path.is_file() and path.read_text(encoding="utf-8").strip() == version
+
+
 def promote(version: str, models_dir: Path | None = None) -> str:
-    """Make `version` active (checking it loads its meta with the right protocol); return it."""
+    """Make `version` active (checking it loads its meta with the right protocol); return it.
+
+    Promoting the active version changes nothing (no second HISTORY line that a rollback would stop at).
+    """
     root = resolve(models_dir)
     read_meta(root / version)
+    if is_active(version, root):
+        return version
     (root / ACTIVE).write_text(version + "\n", encoding="utf-8")
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with (root / HISTORY).open("a", encoding="utf-8") as fh:
@@ -50,15 +61,23 @@ def promote(version: str, models_dir: Path | None = None) -> str:
 
 
 def rollback(models_dir: Path | None = None) -> str:
-    """Re-activate the version promoted before the current one; return it."""
+    """Re-activate the version promoted before the current one; return it.
+
+    HISTORY lines naming the current version (a repeated promotion) are skipped, so a rollback always changes
+    the active version or fails.
+    """
     root = resolve(models_dir)
     history = root / HISTORY
     lines = history.read_text(encoding="utf-8").splitlines() if history.is_file() else []
-    if len(lines) < 2:
-        raise LookupError("nothing to roll back to: fewer than two promotions in models/HISTORY")
-    previous = lines[-2].split("\t")[1]
+    current = (root / ACTIVE).read_text(encoding="utf-8").strip() if (root / ACTIVE).is_file() else None
+    current = current or (lines[-1].split("\t")[1] if lines else None)
+    while lines and lines[-1].split("\t")[1] == current:
+        lines.pop()
+    if not lines:
+        raise LookupError(f"nothing to roll back to: no version other than {current} in models/HISTORY")
+    previous = lines[-1].split("\t")[1]
     read_meta(root / previous)
-    history.write_text("".join(line + "\n" for line in lines[:-1]), encoding="utf-8")
+    history.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     (root / ACTIVE).write_text(previous + "\n", encoding="utf-8")
     return previous
 

@@ -147,6 +147,52 @@ def test_train_with_labels_and_promote(shared_data, lite, tmp_path):
     out = cli("models", "train", "--shared", str(shared_data), "--sample", "40", "--with-labels",
               "--version", "t-1", "--promote").stdout
     assert "trained t-1 (active)" in out and "saved" in out
+    from tsur.cli.models import TRAIN_STEPS
+
+    assert f"{TRAIN_STEPS}/{TRAIN_STEPS}" in out  # the bar's total is the number of steps training reports
     meta = __import__("json").loads((tmp_path / "models" / "t-1" / "meta.json").read_text())
     assert meta["data"]["extra_rows"] == 3
     assert cli.json("models", "list") [0]["active"] is True
+
+
+def test_compare_promote_rollback_refuse_no_ops(lite, models, tmp_path):
+    """Comparing the active version with itself is refused; promoting it again changes nothing (no HISTORY line a
+    rollback would stop at); a rollback always changes the active version, skipping repeated lines."""
+    import shutil
+
+    url, _ = lite
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    cli = Cli(url, env={"TSUR_MODELS_DIR": str(root), "TSUR_DATA_DIR": str(tmp_path)})
+    held = tmp_path / "held.csv"
+    labelled_samples().iloc[100:].to_csv(held, index=False)
+    same = cli("models", "compare", "v1", "--data", str(held), ok=False)
+    assert same.exit_code == 2 and same.stderr.startswith("error: v1 is the active version itself")
+    history = (root / "HISTORY").read_text(encoding="utf-8")
+    assert "already active: nothing changed" in cli("models", "promote", "v1").stdout
+    assert (root / "HISTORY").read_text(encoding="utf-8") == history
+    cli("models", "promote", "v2")
+    cli("models", "promote", "v2")
+    assert cli.json("models", "rollback") == {"active": "v1"}
+    assert "nothing to roll back to" in cli("models", "rollback", ok=False).stderr
+    # a HISTORY written before this fix, with the active version twice
+    (root / "HISTORY").write_text("t1\tv1\nt2\tv2\nt3\tv2\n", encoding="utf-8")
+    (root / "ACTIVE").write_text("v2\n", encoding="utf-8")
+    assert "active model: v1 (rolled back)" in cli("models", "rollback").stdout
+
+
+def test_train_shows_a_bar_of_the_known_steps(lite, tmp_path, monkeypatch):
+    """`models train` draws a progress bar over the steps nlp.training.train reports, not a bare spinner."""
+    from nlp import training
+    from tsur.cli.models import TRAIN_STEPS
+
+    def fake_train(shared, models_dir, *, extra, sample, version, progress):
+        for n in range(TRAIN_STEPS):
+            progress(f"step {n}: done")
+        return training.ModelCard("fake-1", tmp_path, {})
+
+    monkeypatch.setattr(training, "train", fake_train)
+    url, _ = lite
+    out = Cli(url, env={"TSUR_MODELS_DIR": str(tmp_path), "TSUR_DATA_DIR": str(tmp_path)})(
+        "models", "train", "--shared", str(tmp_path)).stdout
+    assert f"{TRAIN_STEPS}/{TRAIN_STEPS}" in out and "━" in out and "trained fake-1" in out

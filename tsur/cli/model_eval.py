@@ -75,13 +75,18 @@ def compare(ctx: typer.Context, candidate: str = typer.Argument(..., help="The c
             data: Optional[Path] = DataOpt, shared: Path = SharedOpt,
             against: Optional[str] = typer.Option(None, "--against", help="Version to compare with "
                                                   "(default: the active one)."),
-            limit: int = typer.Option(20, "--limit", help="Show at most this many disagreements (0: all).")) -> None:
+            limit: int = typer.Option(20, "--limit", min=0,
+                                      help="Show at most this many disagreements (0: all).")) -> None:
     """Score a candidate and the active model on the same held-out rows; list the rows where they disagree.
 
     Example: tsur models compare 2026.11.24-1 --data var/labels.csv --limit 50
     """
     st = state(ctx)
+    explicit = against is not None
     candidate, against = _version(st, candidate), _version(st, against)
+    if candidate == against:
+        raise ValueError(f"{candidate} is {'--against' if explicit else 'the active version'} itself: "
+                         "compare another version (see `tsur models list`)")
     rows, _ = _rows(st, data, shared, candidate)
     a, b = (evaluation.score(st.settings.models_dir, v, rows) for v in (against, candidate))
     table = [{"metric": k, against: v, candidate: evaluation.headline(b.scores)[k]}

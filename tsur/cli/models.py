@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tsur.cli.output import print_rows, say
 from tsur.cli.state import State, state
@@ -14,6 +14,9 @@ from tsur.settings import ROOT
 app = typer.Typer(no_args_is_help=True, help="NLP models: list, train, evaluate, compare, promote, rollback.\n\n"
                   "Example: tsur models list")
 SHARED = ROOT.parent / "shared" / "data"
+# the progress messages of nlp.training.train: loaded × 5 sources (nlp.data.load_all), de-duplicated,
+# vocabulary, fitted complaint head, fitted topic head, held-out, saved
+TRAIN_STEPS = 11
 
 
 def _models_dir(st: State) -> Path:
@@ -77,15 +80,16 @@ def train(ctx: typer.Context,
 
     st = state(ctx)
     extra = _labels_frame(st) if with_labels else None
-    columns = [SpinnerColumn(), TextColumn("[bold]{task.completed} steps"), TextColumn("{task.description}"),
-               TimeElapsedColumn()]
+    columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}")]
     with Progress(*columns, console=st.console, transient=st.json, disable=st.json) as progress:
-        task = progress.add_task("loading data", total=None)
+        task, done = progress.add_task("loading data", total=TRAIN_STEPS), [0]
 
         def step(message: str) -> None:
-            progress.update(task, description=message, advance=1)
+            done[0] += 1  # a step more than expected grows the bar rather than overflow it
+            progress.update(task, description=message.split(":")[0], completed=done[0],
+                            total=max(TRAIN_STEPS, done[0]))
             if not st.json:
-                progress.console.print(f"  {message}", highlight=False)
+                progress.console.print(f"  {message}", highlight=False, markup=False)
 
         card = training.train(shared, _models_dir(st), extra=extra, sample=sample, version=version, progress=step)
     if promote:
@@ -102,14 +106,16 @@ def promote(ctx: typer.Context, version: str = typer.Argument(..., help="A versi
 
     Example: tsur models promote 2026.11.23-2
     """
-    from nlp.registry import list_versions
+    from nlp.registry import is_active, list_versions
     from nlp.registry import promote as promote_version
 
     st = state(ctx)
     if version not in list_versions(_models_dir(st)):
         raise KeyError(f"no model version {version!r} in {_models_dir(st)}")
+    already = is_active(version, _models_dir(st))
     promote_version(version, _models_dir(st))
-    say(st, f"active model: {version}", {"active": version})
+    note = " (already active: nothing changed)" if already else ""
+    say(st, f"active model: {version}{note}", {"active": version, "changed": not already})
 
 
 @app.command("rollback")
