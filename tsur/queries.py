@@ -102,7 +102,14 @@ def review_queue(session: Session, *, agency: str | None = None, topic: str | No
     entries = sorted(review_items(session) + flagged_tickets(session), key=lambda e: (e.at, e.kind, e.id))
     kept = [e for e in entries if matches(e, agency=agency, topic=topic, municipality=municipality,
                                           min_age=min_age, max_age=max_age, now=now)]
-    return kept[:limit] if limit else kept
+    return _first(kept, limit)
+
+
+def _first(rows: list, limit: int | None) -> list:
+    """At most `limit` rows (None or 0: all); a negative limit is refused, not read as «all but the last»."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be 0 (all) or more, not {limit}")
+    return rows[:limit] if limit else rows
 
 
 def row_dict(row: Any, *exclude: str) -> dict[str, Any]:
@@ -207,7 +214,7 @@ def list_tickets(session: Session, *, status: str | None = None, open_only: bool
     rows = [_ticket_row(t, n) for t, n in session.execute(stmt)]
     rows = [r for r in rows if _matches(r["agency"], agency) and _matches(r["municipality"], municipality)
             and (_matches(r["topic_group"], topic) or _matches(r["topic"], topic))]
-    return rows[:limit] if limit else rows
+    return _first(rows, limit)
 
 
 def _run_stats(session: Session, since: datetime) -> dict[str, dict[str, float]]:
