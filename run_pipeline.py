@@ -30,11 +30,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 when done, 2 with one `error: …` line on bad input or config (nothing runs), 1 on a bug."""
     args = parse_args(argv)
-    from storage.db import DatabaseUnavailable
-    from tsur.settings import ConfigError, load_settings
+    from tsur.errors import EXIT_ERROR, known_errors, one_line
 
     try:
+        from tsur.settings import load_settings
+
         settings = load_settings(
             args.config, database_url=args.database_url, data_dir=args.data_dir, sources_file=args.sources_file,
             log_level=args.log_level, log_format=args.log_format, metrics_port=args.metrics_port,
@@ -44,27 +46,35 @@ def main(argv: list[str] | None = None) -> int:
 
         setup_logging(settings.log_level, settings.log_format, settings_secrets(settings))
         return run(settings, once=args.once)
-    except (ConfigError, DatabaseUnavailable, KeyError, FileNotFoundError) as exc:
-        print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except known_errors() as exc:
+        log.debug("stopped on %s", exc.__class__.__name__, exc_info=True)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line here, the traceback in the log at debug level
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: unexpected {exc.__class__.__name__}: {one_line(exc)} (--log-level DEBUG shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 def run(settings, once: bool) -> int:
-    from tsur.pipeline import Pipeline
+    from tsur.startup import start_pipeline
 
-    pipeline = Pipeline(settings)
+    pipeline = start_pipeline(settings, serve_metrics=not once)
     if once:
         from tsur.report import print_summary
 
-        result = pipeline.run_once()
-        for outcome in result["collected"]:
-            log.info("collected %s: %s, %d new, %d updated, %d quarantined", outcome.source, outcome.status,
-                     outcome.new, outcome.updated, outcome.quarantined)
-        with pipeline.sessions() as s:
-            print_summary(s)
-        pipeline.close()
+        try:
+            result = pipeline.run_once()
+            for outcome in result["collected"]:
+                log.info("collected %s: %s, %d new, %d updated, %d quarantined", outcome.source, outcome.status,
+                         outcome.new, outcome.updated, outcome.quarantined)
+            with pipeline.sessions() as s:
+                print_summary(s)
+        finally:
+            pipeline.close()
         return 0
     from tsur.daemon import Daemon
 

@@ -8,16 +8,17 @@ from functools import cached_property
 
 import sqlalchemy as sa
 
+from collectors.base import SourceConfig
 from collectors.errors import NotConfigured
 from collectors.pseudonym import Pseudonymizer, load_key
 from collectors.registry import build_collector
 from collectors.sources_file import load_sources
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.locks import serialize
-from storage.sources import disable_source, due_sources, source_config, sync_sources
+from storage.sources import NOT_CONFIGURED, disable_source, due_sources, source_config, sync_sources
 from storage.tables import Source, utcnow
 from tsur.metrics import PipelineMetrics
-from tsur.settings import Settings
+from tsur.settings import ConfigError, Settings
 from tsur.stages.analyse import analyse_pending
 from tsur.stages.collect import CollectOutcome, collect_source
 from tsur.stages.route import route_pending
@@ -36,11 +37,29 @@ class Pipeline:
         self.sessions = make_sessionmaker(self.engine)
         self.stop = threading.Event()
         self.metrics = PipelineMetrics(self.sessions)
+        self._said_no_sources = False
+
+    def check(self) -> None:
+        """Load and validate what the stages need (routing policy, gazetteer, sources file, models, pseudonym
+        key), so a bad one stops the start with one line before any stage runs."""
+        self.policy  # noqa: B018 - each property loads and validates once
+        self.gazetteer  # noqa: B018
+        self.source_configs()
+        self.analyzer  # noqa: B018
+        self.pseudonymize  # noqa: B018
+
+    @cached_property
+    def gazetteer(self):
+        """The gazetteer of settings.region from config_dir/regions/, made the geo analyser's default."""
+        from nlp.geo.gazetteer import use_region
+
+        return use_region(self.settings.region, self.settings.regions_dir)
 
     @cached_property
     def analyzer(self):
         from nlp.analyzer import load_analyzer
 
+        self.gazetteer  # noqa: B018 - the analyser locates places in the configured region
         return load_analyzer(self.settings.models_dir, self.settings.model_version)
 
     @cached_property
@@ -53,14 +72,36 @@ class Pipeline:
     def pseudonymize(self) -> Pseudonymizer:
         return Pseudonymizer(load_key(self.settings.secret("pseudonym_key"), self.settings.data_dir))
 
-    def sync_sources(self) -> dict[str, int]:
-        """Bring the sources table in line with the sources file (if there is one)."""
+    def source_configs(self) -> list[SourceConfig]:
+        """The validated sources file; none when the default config/sources.toml does not exist (said once).
+
+        A sources file named explicitly (--sources, TSUR_SOURCES_FILE) must exist.
+        """
         path = self.settings.sources_path
+        if self.settings.sources_file is None and not path.exists():
+            return []
         if not path.exists():
-            return {"added": 0, "changed": 0}
-        configs = load_sources(path)
+            raise ConfigError(f"{path}: sources file not found (named by --sources or sources_file)")
+        return load_sources(path, home_municipalities(self.settings))
+
+    def sync_sources(self) -> dict[str, int]:
+        """Bring the sources table in line with the sources file (if there is one); sources disabled as not
+        configured are enabled again once they are."""
+        configs = self.source_configs()
+        if not configs and not self.settings.sources_path.exists() and not self._said_no_sources:
+            self._said_no_sources = True
+            log.info("no sources file %s: polling only sources added with `tsur sources add` "
+                     "(config/sources.example.toml is a starting point)", self.settings.sources_path)
         with self.sessions.begin() as s:
-            return sync_sources(s, configs)
+            return sync_sources(s, configs, configured=self.configured)
+
+    def configured(self, config: SourceConfig) -> bool:
+        """Whether a collector can be built for `config` here (its secret is set, its file exists)."""
+        try:
+            build_collector(config, self.settings, self.pseudonymize)
+        except NotConfigured:
+            return False
+        return True
 
     def collect(self, key: str) -> CollectOutcome:
         """Poll one source now (it must exist in the sources table)."""
@@ -73,8 +114,8 @@ class Pipeline:
             collector = build_collector(config, self.settings, self.pseudonymize)
         except NotConfigured as exc:
             with self.sessions.begin() as s:
-                disable_source(s.scalar(sa.select(Source).where(Source.key == key)), str(exc))
-            log.warning("source %s not configured, disabled: %s", key, exc)
+                disable_source(s.scalar(sa.select(Source).where(Source.key == key)), f"{NOT_CONFIGURED}{exc}")
+            log.warning("source %s not configured, disabled until it is: %s", key, exc)
             outcome = CollectOutcome(key, "disabled", error=str(exc), code="not_configured")
         else:
             outcome = collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
@@ -149,3 +190,10 @@ class Pipeline:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def home_municipalities(settings: Settings) -> frozenset[str]:
+    """The names a source's home_municipality may take: municipalities and okrugs of the region's gazetteer."""
+    from nlp.geo.gazetteer import load_gazetteer
+
+    return frozenset(load_gazetteer(settings.region, settings.regions_dir).homes)

@@ -42,6 +42,8 @@ class _TomlFile(PydanticBaseSettingsSource):
             return {}
         data = read_toml(self.path)
         values = data.get("tsur", data)
+        if not isinstance(values, dict):
+            raise ConfigError(f"{self.path}: [tsur] must be a table of settings")
         leaked = sorted(set(values) & set(SECRET_FIELDS))
         if leaked:
             raise ConfigError(f"{self.path}: secrets must come from the environment, not a file: {', '.join(leaked)}")
@@ -204,7 +206,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "settings"
+        name = str(err["loc"][0]) if err["loc"] else "settings"
         message = err["msg"].removeprefix("Value error, ")
         origin = value_origin(name, overrides, os.environ.get("TSUR_CONFIG"))
         raise ConfigError(f"{origin}setting {name}: {message}") from None
@@ -224,9 +226,14 @@ def value_origin(name: str, overrides: dict[str, Any], config_file: str | None) 
     if any(key.upper() == env for key in os.environ):
         return f"environment {env}: "
     for path in ([Path(config_file)] if config_file else []) + [DEFAULTS_FILE]:
-        line = setting_line(path, name)
-        if line is not None:
-            return f"{path}:{line}: "
+        try:
+            data = read_toml(path)
+        except ConfigError:
+            continue
+        values = data.get("tsur", data)
+        if isinstance(values, dict) and name in values:
+            line = setting_line(path, name)
+            return f"{path}:{line}: " if line else f"{path}: "
     return ""
 
 
@@ -237,14 +244,12 @@ def setting_line(path: Path, name: str) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     key = re.compile(rf"""\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*=""")
-    table = next((n for n, text in enumerate(lines) if text.strip() == "[tsur]"), None)
+    header = re.compile(r"\s*\[\s*tsur\s*\]\s*(#.*)?$")
+    wanted = "[tsur]" if any(header.match(text) for text in lines) else None  # the table the values come from
     section = None
-    for n, text in enumerate(lines):
-        stripped = text.strip()
-        if stripped.startswith("["):
-            section = stripped
-            continue
-        in_place = section == "[tsur]" if table is not None else section is None
-        if in_place and key.match(text):
-            return n + 1
+    for n, text in enumerate(lines, 1):
+        if text.strip().startswith("["):
+            section = "[tsur]" if header.match(text) else text.strip()
+        elif section == wanted and key.match(text):
+            return n
     return None

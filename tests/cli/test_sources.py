@@ -95,3 +95,15 @@ def test_health_flags_a_source_that_polls_fine_but_brings_nothing_new(lite):
     assert not cli.json("sources", "health", "--no-new-hours", "200")[0]["silent"]
     table = cli("sources", "health").stdout
     assert "SILENT: no new items" in table and "Since new item" in table and "5d" in table
+
+
+def test_add_checks_home_municipality_against_the_region_gazetteer(lite):
+    """`sources add` accepts what the geo analyser accepts (municipalities and Sevastopol's okrugs) and names
+    the closest one for a typo."""
+    url, _ = lite
+    cli = Cli(url)
+    cli("sources", "add", "--home-municipality", "Качинский муниципальный округ", "tg_channel", "kacha")
+    typo = cli("sources", "add", "--home-municipality", "городской округ Ялтаа", "tg_channel", "yalta", ok=False)
+    assert typo.exit_code == 2 and "unknown municipality 'городской округ Ялтаа' (did you mean " \
+        "'городской округ Ялта'?)" in typo.stderr and "regions/crimea/places.csv" in typo.stderr
+    assert [s["key"] for s in cli.json("sources", "list")] == ["tg:channel:kacha"]

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import typer
 
 from collectors.options import parse_options
-from collectors.sources_file import KINDS, TYPES, source_key
+from collectors.sources_file import KINDS, TYPES, did_you_mean, source_key
 from storage.tables import Source, utcnow
 from tsur import queries
 from tsur.cli.output import human_seconds, print_rows, say
@@ -49,8 +49,12 @@ def add(ctx: typer.Context,
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     options = parse_options(type_, option or [])
-    if home_municipality and home_municipality not in st.policy.municipalities:
-        raise ValueError(f"unknown municipality {home_municipality!r}: see config/routing_municipalities.csv")
+    from tsur.pipeline import home_municipalities
+
+    homes = home_municipalities(st.settings)  # what the geo analyser accepts, as for the sources file
+    if home_municipality and home_municipality not in homes:
+        raise ValueError(f"unknown municipality {home_municipality!r}{did_you_mean(home_municipality, homes)}: "
+                         f"see {st.settings.regions_dir / st.settings.region / 'places.csv'}")
     key = source_key(type_, handle)
     with st.sessions.begin() as s:
         if s.scalar(sa.select(Source.id).where(Source.key == key)) is not None:
