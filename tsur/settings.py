@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     region: str = "crimea"
+    timezone: str = "Europe/Simferopol"
     config_dir: Path = ROOT / "config"
     sources_file: Path | None = None
     models_dir: Path = ROOT / "models"
@@ -154,6 +155,17 @@ class Settings(BaseSettings):
     def _region_folder(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
             raise ValueError(f"region must be the name of a folder in config/regions/, got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name, e.g. Europe/Simferopol") from None
         return value
 
     @field_validator("pseudonym_key")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from rich.table import Table
@@ -11,21 +11,25 @@ from rich.table import Table
 from tsur.cli.state import State
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_DURATION_DAYS = 36500  # 100 years: more than any data here is old, far from datetime's limits
 
 
 def parse_duration(text: str | None) -> timedelta | None:
-    """'90m', '12h', '3d', '1w' → timedelta. Example: parse_duration("3d") == timedelta(days=3)."""
+    """'90m', '12h', '3d', '1w' → timedelta, at most 100 years. Example: parse_duration("3d") == timedelta(days=3)."""
     if text is None:
         return None
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"bad duration {text!r}: use a number and s/m/h/d/w, e.g. 12h or 3d")
-    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+    seconds = float(match[1]) * _SECONDS[match[2]]
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"duration {text.strip()!r} is too long: at most {MAX_DURATION_DAYS}d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def plain(value: Any) -> Any:
-    """A JSON-friendly value (datetimes as ISO 8601)."""
+    """A JSON-friendly value (datetimes as ISO 8601 with their UTC offset)."""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dict):
@@ -35,12 +39,18 @@ def plain(value: Any) -> Any:
     return value
 
 
-def cell(value: Any, width: int | None = None) -> str:
-    """A short human form of a value for a table cell."""
+def local_time(value: datetime, tz: tzinfo | None = None) -> str:
+    """A (UTC) datetime in the region's time with its zone: '2026-12-02 13:00 MSK' for 10:00 UTC in Simferopol."""
+    shown = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(tz or timezone.utc)
+    return f"{shown:%Y-%m-%d %H:%M} {shown.tzname()}"
+
+
+def cell(value: Any, width: int | None = None, tz: tzinfo | None = None) -> str:
+    """A short human form of a value for a table cell (datetimes in `tz`, default UTC, with the zone)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_time(value, tz)
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     text = " ".join(str(value).split())
@@ -78,7 +88,7 @@ def print_rows(st: State, rows: list[dict[str, Any]], columns: dict[str, str], *
         table.add_column(header)
     widths = widths or {}
     for row in rows:
-        table.add_row(*(cell(row.get(key), widths.get(key)) for key in columns))
+        table.add_row(*(cell(row.get(key), widths.get(key), st.tz) for key in columns))
     st.console.print(table)
 
 

@@ -1,6 +1,7 @@
 """Ops: sources in the database — add, list, enable/disable, health."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import sqlalchemy as sa
@@ -49,6 +50,10 @@ def add(ctx: typer.Context,
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     options = parse_options(type_, option or [])
+    if type_ == "web" and not re.fullmatch(r"https?://[^\s/?#]+([/?#]\S*)?", handle):
+        raise ValueError(f"a web source needs an http(s) URL, not {handle!r} (e.g. https://yalta.rk.gov.ru/news)")
+    if home_municipality:  # short names («Ялта») as in filters, imports and corrections
+        home_municipality = st.places.municipality(home_municipality) or home_municipality
     from tsur.pipeline import home_municipalities
 
     homes = home_municipalities(st.settings)  # what the geo analyser accepts, as for the sources file

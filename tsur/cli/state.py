@@ -65,6 +65,19 @@ class State:
         return load_policy(self.settings.config_dir)
 
     @cached_property
+    def tz(self):
+        """The region's time zone (setting `timezone`), in which people see times."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.settings.timezone)
+
+    @cached_property
+    def places(self):
+        from tsur.places import load_places
+
+        return load_places(self.settings.config_dir)
+
+    @cached_property
     def pipeline(self):
         from tsur.pipeline import Pipeline
 
