@@ -109,3 +109,38 @@ def once(ctx: typer.Context) -> None:
         value = result[stage]
         text = ", ".join(f"{k} {v}" for k, v in sorted(value.items())) if isinstance(value, dict) else str(value)
         st.console.print(f"{stage}: {text or '-'}", highlight=False)
+
+
+FAILED_COLUMNS = {"id": "Item", "source": "Source", "item_id": "Id", "revision": "Rev", "updated_at": "Updated",
+                  "error": "Error"}
+
+
+@app.command("failed")
+def failed(ctx: typer.Context, limit: int = typer.Option(100, "--limit", min=0, help="At most this many (0: all).")
+           ) -> None:
+    """List items that failed alone in the analyse or route stage and were parked (stage `failed`), with the error.
+
+    Example: tsur run failed --limit 20
+    """
+    from tsur.stages.failures import failed_items
+
+    st = state(ctx)
+    with st.sessions() as s:
+        rows = [{k: getattr(i, k) for k in FAILED_COLUMNS} for i in failed_items(s, limit or None)]
+    print_rows(st, rows, FAILED_COLUMNS, title="Parked items", widths={"error": 80}, empty="no parked items")
+
+
+@app.command("retry")
+def retry(ctx: typer.Context, items: Optional[str] = typer.Option(
+        None, "--items", help="Only these item ids, e.g. 41,42 (default: every parked item).")) -> None:
+    """Put parked items back in the stage they failed in (after fixing the cause); the next pass takes them.
+
+    Example: tsur run retry --items 41,42
+    """
+    from tsur.cli.tickets import parse_ids
+    from tsur.stages.failures import retry_failed
+
+    st = state(ctx)
+    with st.sessions.begin() as s:
+        n = retry_failed(s, parse_ids(items) if items else None)
+    say(st, f"{n} parked item(s) back in their stage", {"retried": n})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -10,10 +11,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.items import claim_items
+from storage.items import claim_items, waiting_ids
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, Source
 from tsur.records import Analysis, AnalysisInput
+from tsur.stages.failures import describe, is_transient, isolate
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +85,28 @@ def inherit_parent_place(result: Analysis, parent: Analysis) -> Analysis:
     )
 
 
-def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int) -> int:
-    """Analyse one claimed batch in one transaction; returns how many items it analysed."""
+def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int) -> Counter:
+    """Analyse one claimed batch in one transaction; if it fails, item by item (an item that fails alone is
+    parked). Returns Counter(items=analysed, failed=parked), empty when nothing waits."""
+    try:
+        return analyse_claimed(sessions, analyzer, worker=worker, batch=batch)
+    except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
+        if is_transient(exc):
+            raise
+        log.warning("analyse batch failed (%s): analysing its items one by one", describe("analyse", exc))
+    with sessions() as s:
+        pks = waiting_ids(s, "analyse", batch)
+    return +isolate(sessions, "analyse", pks,
+                    lambda pk: analyse_claimed(sessions, analyzer, worker=worker, batch=1, ids=[pk]))
+
+
+def analyse_claimed(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int,
+                    ids: list[int] | None = None) -> Counter:
+    """Claim up to `batch` items (only `ids` if given), analyse them and store the analyses in one transaction."""
     with sessions.begin() as s:
-        items = claim_items(s, "analyse", batch)
+        items = claim_items(s, "analyse", batch, ids=ids)
         if not items:
-            return 0
+            return Counter()
         ctx = _contexts(s, items)
         inputs = [AnalysisInput(i.id, i.text or "", *ctx.get(i.source, (None, None))) for i in items]
         results = analyzer.analyze(inputs)
@@ -102,7 +120,7 @@ def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker
             item = by_pk[result.item_pk]
             s.add(analysis_row(result, item, worker))
             item.stage = "route"
-    return len(items)
+    return Counter(items=len(items))
 
 
 def analyse_pending(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int = 500,
@@ -111,11 +129,11 @@ def analyse_pending(sessions: sessionmaker[Session], analyzer: Analyzer, *, work
     total = 0
     with record_run(sessions, "analyse", worker=worker, run_id=run_id) as run:
         while not (stop and stop.is_set()):
-            n = analyse_batch(sessions, analyzer, worker=worker, batch=batch)
-            if n == 0:
+            counts = analyse_batch(sessions, analyzer, worker=worker, batch=batch)
+            if not counts:
                 break
-            total += n
-            run.add(items=n)
+            total += counts["items"]
+            run.add(**counts)
         run.counts.setdefault("items", 0)
         run.counts["model_version"] = analyzer.version
     if total:

@@ -9,10 +9,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.items import claim_items
+from storage.items import claim_items, waiting_ids
 from storage.locks import serialize
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, utcnow
+from tsur.stages.failures import describe, is_transient, isolate
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,29 @@ def _latest_analyses(session: Session, items: list[Item]) -> dict[int, AnalysisR
 
 def route_batch(sessions: sessionmaker[Session], policy, *, worker: str, batch: int,
                 now: datetime | None = None) -> Counter:
-    """Route one claimed batch in one transaction; returns decisions counted by outcome."""
+    """Route one claimed batch in one transaction; if it fails, item by item (an item that fails alone is
+    parked). Returns decisions counted by outcome (+ requeued, failed)."""
+    try:
+        return route_claimed(sessions, policy, batch=batch, now=now)
+    except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
+        if is_transient(exc):
+            raise
+        log.warning("route batch failed (%s): routing its items one by one", describe("route", exc))
+    with sessions() as s:
+        pks = waiting_ids(s, "route", batch)
+    return isolate(sessions, "route", pks, lambda pk: route_claimed(sessions, policy, batch=1, now=now, ids=[pk]))
+
+
+def route_claimed(sessions: sessionmaker[Session], policy, *, batch: int, now: datetime | None = None,
+                  ids: list[int] | None = None) -> Counter:
+    """Claim up to `batch` items (only `ids` if given) and route them in one transaction."""
     from routing.stage import route_items
 
     with sessions.begin() as s:
         # Route batches touch shared tickets (incidents): one batch at a time across all daemons, so
         # they neither deadlock on ticket rows nor miss each other's new tickets when merging.
         serialize(s, "tickets")
-        items = claim_items(s, "route", batch)
+        items = claim_items(s, "route", batch, ids=ids)
         if not items:
             return Counter()
         latest = _latest_analyses(s, items)
@@ -66,7 +82,7 @@ def route_pending(sessions: sessionmaker[Session], policy, *, worker: str, batch
             if not counts:
                 break
             total.update(counts)
-            if sum(v for k, v in counts.items() if k != "requeued") == 0 and counts["requeued"]:
+            if sum(v for k, v in counts.items() if k not in ("requeued", "failed")) == 0 and counts["requeued"]:
                 break  # only stale items: they go back to analysis first
         run.add(**total)
     if total:
