@@ -15,7 +15,7 @@ from routing.incidents import OPEN, refresh_samples
 from routing.outbox import enqueue
 from routing.policy import Policy
 from routing.sla import due_at
-from storage.tables import Label, Ticket, TicketEvent, TicketItem
+from storage.tables import Decision, Label, Ticket, TicketEvent, TicketItem
 
 TRANSITIONS = {
     "new": ("sent", "in_progress"),
@@ -73,6 +73,16 @@ def change_status(session: Session, ticket: Ticket, new_status: str, *, actor: s
     return row
 
 
+def reopen(session: Session, ticket: Ticket, *, actor: str, reason: str, now: datetime,
+           policy: Policy | None = None) -> TicketEvent:
+    """Reopen a closed ticket (→ in_progress, a `reopen` event, a new due time); any other ticket is refused."""
+    if ticket.merged_into is not None:
+        raise InvalidTransition(f"ticket #{ticket.id} was merged into #{ticket.merged_into}; reopen that one")
+    if ticket.status != "closed":
+        raise InvalidTransition(f"ticket #{ticket.id} is {ticket.status}, not closed: only closed tickets reopen")
+    return change_status(session, ticket, "in_progress", actor=actor, reason=reason, now=now, policy=policy)
+
+
 def item_pks(session: Session, ticket: Ticket) -> list[int]:
     """The items of a ticket."""
     return list(session.scalars(sa.select(TicketItem.item_pk).where(TicketItem.ticket_id == ticket.id)
@@ -88,6 +98,10 @@ def reassign(session: Session, ticket: Ticket, *, agency: str | None = None, top
     Without an explicit agency, a changed topic or place re-routes the ticket by the rules.
     """
     _require(actor, reason)
+    if ticket.merged_into is not None:
+        raise InvalidTransition(f"ticket #{ticket.id} was merged into #{ticket.merged_into}; reassign that one")
+    if ticket.status == "closed":
+        raise InvalidTransition(f"ticket #{ticket.id} is closed: reopen it first (tsur tickets reopen {ticket.id})")
     policy = _policy(policy)
     wanted = {"agency": agency, "topic_group": topic_group, "topic": topic, "municipality": municipality,
               "settlement": settlement, "importance": importance}
@@ -182,3 +196,31 @@ def split(session: Session, ticket: Ticket, pks: list[int], *, actor: str, reaso
     refresh_samples(session, new)
     session.flush()
     return new
+
+
+def detach(session: Session, ticket: Ticket, item_pk: int, *, to: str, actor: str, reason: str, now: datetime,
+           policy: Policy | None = None) -> Ticket | None:
+    """Take one wrongly attached item out of a ticket: into a new ticket of its own (`to="ticket"`, like split)
+    or back to the review queue (`to="review"`); returns the new ticket, or None for review."""
+    _require(actor, reason)
+    if to == "ticket":
+        return split(session, ticket, [item_pk], actor=actor, reason=reason, now=now, policy=policy)
+    if to != "review":
+        raise RoutingError(f"detach to 'ticket' or 'review', not {to!r}")
+    _live(ticket)
+    current = item_pks(session, ticket)
+    if item_pk not in current:
+        raise RoutingError(f"item {item_pk} is not in ticket #{ticket.id} (its items: {current})")
+    if current == [item_pk]:
+        raise RoutingError(f"item {item_pk} is the only item of ticket #{ticket.id}: close or reassign the ticket")
+    decision = session.scalar(sa.select(Decision).where(Decision.item_pk == item_pk).order_by(Decision.id.desc()))
+    if decision is None:
+        raise RoutingError(f"item {item_pk} has no routing decision to send back to review")
+    session.execute(sa.delete(TicketItem).where(TicketItem.item_pk == item_pk))
+    event(session, ticket, now, actor, "detach", item_pk, "review", reason, item_pk=item_pk, decision=decision.id,
+          was=decision.outcome, rule=decision.rule)
+    decision.reason = f"detached from ticket #{ticket.id} by {actor}: {reason} (was {decision.outcome}, {decision.rule})"
+    decision.outcome, decision.rule, decision.reviewed, decision.ticket_id = "review", "review:detached", False, None
+    refresh_samples(session, ticket)
+    session.flush()
+    return None

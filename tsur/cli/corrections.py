@@ -182,7 +182,8 @@ def review_item(session: Session, item_pk: int, changes: dict[str, Any], *, acto
     ticket_id = ticket_of_item(session, item_pk)
     if ticket_id is not None:
         if not is_complaint or attach_to:
-            raise ValueError(f"item {item_pk} is in ticket {ticket_id}: merge, split or close that ticket instead")
+            raise ValueError(f"item {item_pk} is in ticket {ticket_id}: `tsur tickets detach {ticket_id} {item_pk}` "
+                             f"(back to review), `tsur tickets merge` or `tsur tickets close` instead")
         ticket = get_ticket(session, ticket_id)
         if changes:
             return reassign_ticket(session, ticket, changes, actor=actor, reason=reason, now=now, policy=policy)

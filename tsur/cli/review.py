@@ -65,7 +65,7 @@ def _correct(st: State, kind: Kind, id_: int, changes: dict, reason: str, is_com
                                            is_complaint=is_complaint, attach_to=attach_to)
         ticket = queries.get_ticket(s, id_)
         if attach_to:
-            raise ValueError("--attach-to is for review items, not tickets (merge tickets instead)")
+            raise ValueError("--attach-to is for review items, not tickets (use `tsur tickets merge TICKET INTO`)")
         if not is_complaint:
             raise ValueError(f"ticket {id_}: close it instead (tsur tickets close)")
         if changes:

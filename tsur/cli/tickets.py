@@ -1,4 +1,5 @@
-"""Ops: list tickets, the overdue ones, close with a closing reason, reopen, move along the lifecycle."""
+"""Ops: list tickets, the overdue ones, close with a closing reason, reopen, move along the lifecycle; merge,
+split and detach items."""
 from __future__ import annotations
 
 from enum import Enum
@@ -11,7 +12,8 @@ from tsur import queries
 from tsur.cli.output import print_rows, say
 from tsur.cli.state import State, state
 
-app = typer.Typer(no_args_is_help=True, help="Tickets (incidents): list, overdue, close, reopen, status, flag.\n\n"
+app = typer.Typer(no_args_is_help=True, help="Tickets (incidents): list, overdue, close, reopen, status, flag, "
+                  "merge, split, detach.\n\n"
                   "Example: tsur tickets list --open --agency Ялта")
 
 COLUMNS = {"id": "Id", "status": "Status", "sla_state": "SLA", "due_at": "Due", "agency": "Agency",
@@ -35,12 +37,16 @@ def list_tickets(ctx: typer.Context,
                  agency: Optional[str] = typer.Option(None, "--agency", help="Agency contains this."),
                  municipality: Optional[str] = typer.Option(None, "--municipality", help="Municipality contains this."),
                  topic: Optional[str] = typer.Option(None, "--topic", help="Topic group or topic contains this."),
-                 limit: int = typer.Option(100, "--limit", help="At most this many (0: all).")) -> None:
+                 limit: int = typer.Option(100, "--limit", min=0, help="At most this many (0: all).")) -> None:
     """List tickets, newest first, filtered.
 
     Example: tsur tickets list --open --municipality Симферополь
     """
+    from routing.lifecycle import TRANSITIONS
+
     st = state(ctx)
+    if status is not None and status not in TRANSITIONS:
+        raise ValueError(f"unknown status {status!r}: use one of {', '.join(TRANSITIONS)}")
     with st.sessions() as s:
         rows = queries.list_tickets(s, status=status, open_only=open_only, agency=agency, municipality=municipality,
                                     topic=topic, limit=limit or None)
@@ -91,7 +97,14 @@ def reopen(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket
 
     Example: tsur tickets reopen 7 --reason "the author says the hole is back"
     """
-    _move(state(ctx), ticket_id, "in_progress", reason)
+    from routing.lifecycle import reopen as reopen_ticket
+
+    st = state(ctx)
+    with st.sessions.begin() as s:
+        ticket = queries.get_ticket(s, ticket_id)
+        reopen_ticket(s, ticket, actor=st.actor, reason=reason, now=utcnow(), policy=st.policy)
+    say(st, f"ticket {ticket_id}: closed → in_progress (reopened)", {"id": ticket_id, "old": "closed",
+                                                                     "status": "in_progress"})
 
 
 @app.command("status")
@@ -126,3 +139,81 @@ def flag(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket i
         event(s, ticket, utcnow(), st.actor, queries.FLAG_KIND, ticket.agency, None, reason, by=by)
     say(st, f"ticket {ticket_id} flagged as misrouted by {by}: it is in the review queue",
         {"id": ticket_id, "flagged_by": by})
+
+
+class Detach(str, Enum):
+    review = "review"
+    ticket = "ticket"
+
+
+def parse_ids(text: str) -> list[int]:
+    """'41,42' → [41, 42]."""
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"bad item list {text!r}: item ids separated by commas, e.g. 41,42") from None
+    if not ids:
+        raise ValueError("name at least one item id")
+    return ids
+
+
+@app.command("merge")
+def merge(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="The ticket that goes away."),
+          into: int = typer.Argument(..., metavar="INTO", help="The ticket that gathers its items."),
+          reason: str = ReasonOpt) -> None:
+    """Merge one ticket into another (same incident): its items move, it is closed as merged and points there.
+
+    Example: tsur tickets merge 12 7 --reason "same pothole on Kirova, two posts"
+    """
+    from routing.lifecycle import item_pks
+    from routing.lifecycle import merge as merge_tickets
+
+    st = state(ctx)
+    with st.sessions.begin() as s:
+        src, dst = queries.get_ticket(s, ticket_id), queries.get_ticket(s, into)
+        moved = len(item_pks(s, src))
+        merge_tickets(s, src, dst, actor=st.actor, reason=reason, now=utcnow())
+    say(st, f"ticket {ticket_id} merged into {into} ({moved} item(s) moved)", {"id": ticket_id, "into": into,
+                                                                            "items": moved})
+
+
+@app.command("split")
+def split(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket id."),
+          items: str = typer.Option(..., "--items", help="Item ids that move to a new ticket, e.g. 41,42."),
+          reason: str = ReasonOpt) -> None:
+    """Move some items of a ticket into a new ticket (same agency, topic and place; delivered afresh).
+
+    Example: tsur tickets split 7 --items 41,42 --reason "two different streets"
+    """
+    from routing.lifecycle import split as split_ticket
+
+    st = state(ctx)
+    pks = parse_ids(items)
+    with st.sessions.begin() as s:
+        new = split_ticket(s, queries.get_ticket(s, ticket_id), pks, actor=st.actor, reason=reason, now=utcnow(),
+                           policy=st.policy)
+        new_id = new.id
+    say(st, f"ticket {ticket_id}: item(s) {', '.join(map(str, pks))} moved to new ticket {new_id}",
+        {"id": ticket_id, "new_ticket": new_id, "items": pks})
+
+
+@app.command("detach")
+def detach(ctx: typer.Context, ticket_id: int = typer.Argument(..., help="Ticket id."),
+           item_id: int = typer.Argument(..., metavar="ITEM", help="The wrongly attached item."),
+           to: Detach = typer.Option(Detach.review, "--to", help="review: back to the review queue; ticket: a new "
+                                     "ticket of its own."),
+           reason: str = ReasonOpt) -> None:
+    """Take one wrongly attached item out of a ticket, back to the review queue or into a ticket of its own.
+
+    Example: tsur tickets detach 7 42 --to review --reason "about the school yard, not the road"
+    """
+    from routing.lifecycle import detach as detach_item
+
+    st = state(ctx)
+    with st.sessions.begin() as s:
+        new = detach_item(s, queries.get_ticket(s, ticket_id), item_id, to=to.value, actor=st.actor, reason=reason,
+                          now=utcnow(), policy=st.policy)
+        new_id = new.id if new is not None else None
+    where = f"new ticket {new_id}" if new_id else "the review queue"
+    say(st, f"ticket {ticket_id}: item {item_id} detached to {where}", {"id": ticket_id, "item": item_id,
+                                                                        "new_ticket": new_id, "to": to.value})
