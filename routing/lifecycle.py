@@ -15,7 +15,7 @@ from routing.incidents import OPEN, refresh_samples
 from routing.outbox import enqueue
 from routing.policy import Policy
 from routing.sla import due_at
-from storage.tables import Decision, Label, Ticket, TicketEvent, TicketItem
+from storage.tables import AnalysisRow, Decision, Label, Ticket, TicketEvent, TicketItem
 
 TRANSITIONS = {
     "new": ("sent", "in_progress"),
@@ -89,6 +89,30 @@ def item_pks(session: Session, ticket: Ticket) -> list[int]:
                                 .order_by(TicketItem.item_pk)))
 
 
+def complaint_items(session: Session, ticket: Ticket) -> dict[int, dict[str, str | None]]:
+    """The ticket's complaint items (by their latest is_complaint label, else their latest analysis), each with
+    its own predicted values — analysis fields and its decision's agency — which labels record as `previous`.
+
+    Other items of the incident (a «Спасибо…» comment the model calls no complaint) get no labels from
+    the ticket's corrections.
+    """
+    pks = item_pks(session, ticket)
+    analyses = {a.item_pk: a for a in session.scalars(sa.select(AnalysisRow).where(AnalysisRow.item_pk.in_(pks))
+                                                      .order_by(AnalysisRow.id))}
+    agencies = dict(session.execute(sa.select(Decision.item_pk, Decision.agency).where(Decision.item_pk.in_(pks))
+                                    .order_by(Decision.id)).tuples().all())
+    said = dict(session.execute(sa.select(Label.item_pk, Label.value).where(Label.item_pk.in_(pks),
+                                                                             Label.field == "is_complaint")
+                                .order_by(Label.id)).tuples().all())
+    out = {}
+    for pk in pks:
+        analysis = analyses.get(pk)
+        if (said[pk] == "True") if pk in said else bool(analysis is not None and analysis.is_complaint):
+            own = {f: getattr(analysis, f, None) for f in CORRECTABLE if f != "agency"}
+            out[pk] = {**own, "agency": agencies.get(pk)}
+    return out
+
+
 def reassign(session: Session, ticket: Ticket, *, agency: str | None = None, topic_group: str | None = None,
              topic: str | None = None, municipality: str | None = None, settlement: str | None = None,
              importance: str | None = None, actor: str, reason: str, now: datetime,
@@ -115,11 +139,11 @@ def reassign(session: Session, ticket: Ticket, *, agency: str | None = None, top
     changes = {f: v for f, v in wanted.items() if v is not None and v != getattr(ticket, f)}
     if not changes:
         return []
-    pks, events = item_pks(session, ticket), []
+    labelled, events = complaint_items(session, ticket), []
     for field, value in changes.items():
         events.append(event(session, ticket, now, actor, "reassign", getattr(ticket, field), value, reason, field=field))
-        for pk in pks:
-            session.add(Label(item_pk=pk, field=field, value=value, previous=getattr(ticket, field), actor=actor,
+        for pk, own in labelled.items():
+            session.add(Label(item_pk=pk, field=field, value=value, previous=own[field], actor=actor,
                               reason=reason, origin="ops", created_at=now))
         setattr(ticket, field, value)
     if agency is None and changes.keys() & {"topic_group", "topic", "municipality", "settlement"}:

@@ -1,9 +1,10 @@
 """Ops flow: review queue with filters, show, confirm/reassign → labels + events, bulk with dry run."""
 from __future__ import annotations
 
+import pandas as pd
 import sqlalchemy as sa
 
-from storage.tables import Decision, Label, Ticket, TicketEvent, TicketItem
+from storage.tables import AnalysisRow, Decision, Item, Label, Ticket, TicketEvent, TicketItem
 from tests.cli.conftest import ROAD_TEXT, Cli, route, seed
 
 MINZDRAV = "Министерство здравоохранения Республики Крым"
@@ -133,3 +134,81 @@ def test_flagged_ticket_joins_the_queue_until_reassigned(lite):
         confirmed = s.scalars(sa.select(Label).where(Label.reason == "checked: the road is municipal")).all()
         assert {lb.field for lb in confirmed} >= {"agency", "topic_group", "municipality"}
         assert all(lb.value == lb.previous for lb in confirmed)
+
+
+def _fields(sessions, reason):
+    with sessions() as s:
+        rows = s.execute(sa.select(Label.item_pk, Label.field).where(Label.reason == reason)).all()
+    found: dict[int, set[str]] = {}
+    for pk, name in rows:
+        found.setdefault(pk, set()).add(name)
+    return found
+
+
+def test_bulk_actions_label_only_what_they_change(lite, tmp_path):
+    """A bulk reassign to an agency does not confirm the topic or place nobody looked at (a water-main
+    accident filed under «Дороги» must not become a «Дороги» label); bulk confirm labels no field either."""
+    url, sessions = lite
+    cli = Cli(url)
+    water = seed(sessions, "Прорыв водопровода на Кирова, вода хлещет на проезжую часть", municipality=None,
+                 geo_confidence=0.0)
+    road = seed(sessions, "Яма на дороге у рынка, колёса бьют", municipality=None, geo_confidence=0.0)
+    unsure = seed(sessions, "Светофор не работает на перекрёстке", municipality="городской округ Ялта",
+                  complaint_proba=0.55)
+    route(sessions)
+    cli("review", "reassign", "--topic", "Дороги", "--to-agency", "Минтранспорта", "--reason", "bulk fix")
+    assert _fields(sessions, "bulk fix") == {water: {"is_complaint", "agency"}, road: {"is_complaint", "agency"},
+                                             unsure: {"is_complaint", "agency"}}
+    cli("labels", "export", str(tmp_path / "labels.csv"))
+    exported = pd.read_csv(tmp_path / "labels.csv").set_index("item_pk")
+    assert exported.loc[water, "agency"] == "Министерство транспорта Республики Крым"
+    assert pd.isna(exported.loc[water, "topic_group"]) and pd.isna(exported.loc[water, "municipality"])
+
+    late = seed(sessions, "Снова яма на дороге у школы", municipality=None, geo_confidence=0.0)
+    route(sessions)
+    cli("reassign", "item", str(late), "--municipality", "Ялта", "--reason", "one by one")
+    assert _fields(sessions, "one by one") == {late: {"is_complaint", "municipality"}}
+
+
+def test_per_item_confirm_labels_what_it_confirms_bulk_confirm_does_not(lite):
+    url, sessions = lite
+    cli = Cli(url)
+    one = seed(sessions, "Светофор не работает на перекрёстке", complaint_proba=0.55)
+    two = seed(sessions, "Второй светофор тоже не работает", complaint_proba=0.55)
+    route(sessions)
+    cli("confirm", "item", str(one), "--reason", "checked this one")
+    assert _fields(sessions, "checked this one") == {one: {"is_complaint", "topic_group", "municipality"}}
+    cli("review", "confirm", "--topic", "Дороги", "--reason", "bulk ok")
+    assert _fields(sessions, "bulk ok") == {two: {"is_complaint"}}
+
+
+def test_ticket_corrections_label_complaint_items_with_their_own_prediction(lite):
+    """Every complaint item of the incident gets the corrected value with its own prediction as `previous`;
+    an item the model (re-)reads as no complaint («Спасибо, починили» after an edit) gets no label."""
+    url, sessions = lite
+    cli = Cli(url)
+    post = seed(sessions, ROAD_TEXT)
+    comment = seed(sessions, "А у нас во дворе ещё и фонари не горят", topic_group="Благоустройство")
+    thanks = seed(sessions, "Там тоже яма на дороге, колёса бьют")
+    with sessions.begin() as s:
+        for pk in (comment, thanks):
+            s.get(Item, pk).parent_id = "i1"  # comments under the post: they join its ticket by the thread rule
+    decisions = {d.item_pk: d for d in route(sessions)}
+    ticket_id = decisions[post].ticket_id
+    assert decisions[comment].ticket_id == decisions[thanks].ticket_id == ticket_id
+    with sessions.begin() as s:
+        s.get(Item, thanks).revision = 2  # edited into a thank-you, re-analysed
+        s.add(AnalysisRow(item_pk=thanks, revision=2, model_version="test", is_complaint=False, complaint_proba=0.1,
+                          topic_group="Прочее", topic_proba=0.5, municipality=None, geo_confidence=0.0,
+                          importance="normal"))
+    yalta = "Администрация городского округа Ялта Республики Крым"
+    cli("reassign", "ticket", str(ticket_id), "--topic-group", "ЖКХ", "--reason", "water, not roads")
+    cli("confirm", "ticket", str(ticket_id), "--reason", "checked by hand")
+    with sessions() as s:
+        rows = s.execute(sa.select(Label.item_pk, Label.field, Label.value, Label.previous, Label.reason)
+                         .order_by(Label.id)).all()
+    assert {(pk, value, previous) for pk, f, value, previous, why in rows
+            if why == "water, not roads"} == {(post, "ЖКХ", "Дороги"), (comment, "ЖКХ", "Благоустройство")}
+    confirmed = {(pk, f): previous for pk, f, value, previous, why in rows if why == "checked by hand"}
+    assert {pk for pk, _ in confirmed} == {post, comment}
+    assert confirmed[(comment, "topic_group")] == "Благоустройство" and confirmed[(post, "agency")] == yalta

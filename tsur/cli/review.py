@@ -46,7 +46,7 @@ def _queue(st: State, agency, topic, municipality, min_age, max_age, limit=None)
 def list_queue(ctx: typer.Context, agency: Optional[str] = AgencyOpt, topic: Optional[str] = TopicOpt,
                municipality: Optional[str] = MunOpt, min_age: Optional[str] = MinAgeOpt,
                max_age: Optional[str] = MaxAgeOpt,
-               limit: int = typer.Option(50, "--limit", help="At most this many (0: all).")) -> None:
+               limit: int = typer.Option(50, "--limit", min=0, help="At most this many (0: all).")) -> None:
     """List the review queue (low confidence, no place, no route, flagged as misrouted), oldest first.
 
     Example: tsur review list --topic ЖКХ --min-age 2h
@@ -57,12 +57,14 @@ def list_queue(ctx: typer.Context, agency: Optional[str] = AgencyOpt, topic: Opt
 
 
 def _correct(st: State, kind: Kind, id_: int, changes: dict, reason: str, is_complaint: bool = True,
-             attach_to: int | None = None):
+             attach_to: int | None = None, explicit: bool = True):
+    """One correction; `explicit=False` in bulk actions (labels only for changed fields, no confirmations)."""
     now = utcnow()
     with st.sessions.begin() as s:
         if kind is Kind.item:
             return corrections.review_item(s, id_, changes, actor=st.actor, reason=reason, now=now, policy=st.policy,
-                                           is_complaint=is_complaint, attach_to=attach_to)
+                                           is_complaint=is_complaint, attach_to=attach_to, places=st.places,
+                                           explicit=explicit)
         ticket = queries.get_ticket(s, id_)
         if attach_to:
             raise ValueError("--attach-to is for review items, not tickets (use `tsur tickets merge TICKET INTO`)")
@@ -70,8 +72,8 @@ def _correct(st: State, kind: Kind, id_: int, changes: dict, reason: str, is_com
             raise ValueError(f"ticket {id_}: close it instead (tsur tickets close)")
         if changes:
             return corrections.reassign_ticket(s, ticket, changes, actor=st.actor, reason=reason, now=now,
-                                               policy=st.policy)
-        return corrections.confirm_ticket(s, ticket, actor=st.actor, reason=reason, now=now)
+                                               policy=st.policy, places=st.places)
+        return corrections.confirm_ticket(s, ticket, actor=st.actor, reason=reason, now=now, explicit=explicit)
 
 
 def _report(st: State, out: corrections.Outcome, verb: str) -> None:
@@ -119,7 +121,7 @@ def reassign(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or 
 def _show_item(st: State, d: dict) -> None:
     item, an, dec = d["item"], d["analysis"], d["decision"]
     st.console.print(Panel(item["text"] or "(text purged)", title=f"item {item['id']} · {item['source']} · "
-                           f"{cell(item['published_at'])}", subtitle=item["url"] or ""))
+                           f"{cell(item['published_at'], tz=st.tz)}", subtitle=item["url"] or ""))
     if an:
         st.console.print(f"analysis ({an['model_version']}): complaint={an['is_complaint']} "
                          f"p={cell(an['complaint_proba'])}; topic {an['topic_group'] or '-'} / {an['topic'] or '-'} "
@@ -145,8 +147,8 @@ def _show_ticket(st: State, d: dict) -> None:
         f"{t['agency'] or '(triage: no route)'}\n{t['topic_group'] or '-'} / {t['topic'] or '-'}\n"
         f"{t['municipality'] or '-'} / {t['settlement'] or '-'} · importance {t['importance']}\n"
         f"status {t['status']}{' (' + t['closing_reason'] + ')' if t['closing_reason'] else ''} · SLA {t['sla_state']}"
-        f" · due {cell(t['due_at'])} · rule {t['rule'] or '-'} ({t['rules_version'] or '-'})",
-        title=f"ticket {t['id']} · created {cell(t['created_at'])}"), highlight=False)
+        f" · due {cell(t['due_at'], tz=st.tz)} · rule {t['rule'] or '-'} ({t['rules_version'] or '-'})",
+        title=f"ticket {t['id']} · created {cell(t['created_at'], tz=st.tz)}"), highlight=False)
     for it in d["items"]:
         st.console.print(Panel(it["text"] or "(text purged)", title=f"item {it['id']} · {it['source']} · {it['via']}",
                                subtitle=it["url"] or ""))
@@ -194,7 +196,7 @@ def _bulk(st: State, entries, changes: dict, reason: str, dry_run: bool, verb: s
     done, failed = [], []
     for e in entries:
         try:
-            done.append(_correct(st, Kind(e.kind), e.id, changes, reason).__dict__)
+            done.append(_correct(st, Kind(e.kind), e.id, changes, reason, explicit=False).__dict__)
         except known_errors() as exc:
             failed.append({"kind": e.kind, "id": e.id, "error": one_line(exc)})
     if st.json:
@@ -214,7 +216,9 @@ def bulk_confirm(ctx: typer.Context, agency: Optional[str] = AgencyOpt, topic: O
                  all_: bool = typer.Option(False, "--all", help="Act on the whole queue (no filter)."),
                  dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be confirmed."),
                  reason: str = ReasonOpt) -> None:
-    """Confirm every queue entry that matches the filters (each one like `tsur confirm`).
+    """Confirm every queue entry that matches the filters: review items open tickets, flags are settled.
+
+    Unlike `tsur confirm` of one item, no field is labelled as confirmed: nobody looked at each entry.
 
     Example: tsur review confirm --topic Дороги --municipality Ялта --reason "checked by hand" --dry-run
     """
@@ -235,6 +239,8 @@ def bulk_reassign(ctx: typer.Context, agency: Optional[str] = AgencyOpt, topic: 
                   dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be reassigned."),
                   reason: str = ReasonOpt) -> None:
     """Reassign every queue entry that matches the filters (each one like `tsur reassign`).
+
+    Only the fields this changes are labelled; the others were not looked at and are not confirmed.
 
     Example: tsur review reassign --topic Здравоохранение --to-agency "Минздрав РК" --reason "health" --dry-run
     """
