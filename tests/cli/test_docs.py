@@ -49,3 +49,45 @@ def test_library_errors_are_one_clean_line(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.startswith("error: ") and message in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+def _examples():
+    """Every `tsur …` command line after an `Example:` in any help text, with the command it documents."""
+    for path, command in _walk(typer.main.get_command(app)):
+        lines = (command.help or "").split("Example:", 1)[1].splitlines() if "Example:" in (command.help or "") else []
+        for line in lines:
+            text = line.split("Example:", 1)[-1].strip()
+            if text.startswith("tsur "):
+                yield " ".join(path), text
+
+
+def _parse(root, args: list[str]) -> None:
+    """Parse a command line through the real groups and commands as click would, without running anything."""
+    ctx = root.make_context("tsur", list(args), resilient_parsing=False)
+    command = root
+    while hasattr(command, "resolve_command"):
+        rest = [*ctx._protected_args, *ctx.args]
+        name, command, rest = command.resolve_command(ctx, rest)
+        ctx = command.make_context(name, rest, parent=ctx)
+
+
+def test_every_help_example_parses_against_the_real_app():
+    """A wrong example (an unknown option, a missing argument, a renamed command) fails here."""
+    import shlex
+
+    from tests.cli.test_models_e2e import ROOT
+
+    root = typer.main.get_command(app)
+    examples = list(_examples())
+    assert len(examples) >= 40
+    for where, line in examples:
+        for one in line.split("&&"):
+            args = shlex.split(one)[1:]
+            try:
+                _parse(root, args)
+            except Exception as exc:  # noqa: BLE001 - click's usage errors and anything else
+                raise AssertionError(f"{where}: example {one.strip()!r} does not parse: {exc}") from None
+            for token in args:  # files of the repo an example names must exist
+                for part in token.split(":"):
+                    if part.startswith("samples/"):
+                        assert (ROOT / part).exists(), f"{where}: example {one.strip()!r} names a missing {part}"

@@ -10,7 +10,13 @@ from tsur.cli.output import print_rows, say
 from tsur.cli.state import state
 
 app = typer.Typer(no_args_is_help=True, help="Run pipeline stages once: collect, analyse, route, sla, deliver, "
-                  "once.\n\nExample: tsur run collect --source replay:samples/items.jsonl")
+                  "once.\n\nExample: tsur run collect --source replay:samples/demo.jsonl")
+
+
+@app.callback()
+def _creates(ctx: typer.Context) -> None:
+    # the stages do the daemon's work: like it, they create the database if it does not exist yet
+    state(ctx).creates = ctx.invoked_subcommand in ("collect", "analyse", "route", "sla", "deliver", "once")
 
 OUTCOME_COLUMNS = {"source": "Source", "status": "Status", "pages": "Pages", "new": "New", "updated": "Updated",
                    "quarantined": "Quarantined", "requests": "Requests", "waits": "Waits s", "error": "Error"}

@@ -1,4 +1,9 @@
-"""What every command shares: settings, the database (upgraded on first use), the actor, output mode."""
+"""What every command shares: settings, the database (upgraded on first use), the actor, output mode.
+
+Only `tsur db upgrade` and the stage runs (`tsur run collect|analyse|route|sla|deliver|once`, the daemon's work)
+create a SQLite database that does not exist yet; any other command refuses a missing file, so a mistyped
+--database-url is an error, not a new empty database.
+"""
 from __future__ import annotations
 
 import getpass
@@ -31,6 +36,7 @@ class State:
     actor: str = field(default_factory=default_actor)
     json: bool = False
     console: Console = field(default_factory=Console)
+    creates: bool = False  # `db upgrade` and the stage runs may create a missing SQLite file; others refuse it
 
     @cached_property
     def settings(self) -> Settings:
@@ -46,8 +52,12 @@ class State:
 
     @cached_property
     def engine(self):
-        from storage.db import make_engine, upgrade
+        from storage.db import DatabaseUnavailable, make_engine, upgrade
 
+        missing = None if self.creates else missing_sqlite_file(self.settings.db_url)
+        if missing is not None:  # a mistyped path must not become a new, empty database
+            raise DatabaseUnavailable(f"database {missing} does not exist: check --database-url or data_dir, "
+                                      "or create it with `tsur db upgrade`")
         engine = make_engine(self.settings.db_url)
         upgrade(engine)
         return engine
@@ -89,6 +99,18 @@ class State:
             obj = self.__dict__.pop(name, None)
             if obj is not None:
                 (obj.close if name == "pipeline" else obj.dispose)()
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The path of a SQLite database URL whose file does not exist (None for other URLs and in-memory ones)."""
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
 
 
 def state(ctx: typer.Context) -> State:
