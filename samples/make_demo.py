@@ -1,6 +1,6 @@
 """Build samples/demo.jsonl from samples/texts.tsv: VK API 5.199 objects and telethon Messages.
 
-Run from the project root:  /work/venv/bin/python samples/make_demo.py
+Run from the project root:  .venv/bin/python samples/make_demo.py
 The output is deterministic: counters and tokens come from random.Random seeded by the item's key.
 """
 from __future__ import annotations

@@ -4,8 +4,8 @@ Data: ../shared/data (spb, troitsk, sentirueval, cedr, hackathon/ПОС topic na
 nlp/data.py. Fixed seeds (nlp.training.SEED, split by time and key hash), so the same data gives the same model.
 
 Example:
-    /work/venv/bin/python scripts/train_models.py --validate   # score the current parameters on the validation part
-    /work/venv/bin/python scripts/train_models.py --promote
+    .venv/bin/python scripts/train_models.py --validate   # score the current parameters on the validation part
+    .venv/bin/python scripts/train_models.py --promote
 """
 from __future__ import annotations
 

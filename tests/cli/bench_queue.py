@@ -1,6 +1,6 @@
 """Benchmark (not a test): how long the review queue, ticket list and source health take on a filled SQLite DB.
 
-Run: /work/venv/bin/python tests/cli/bench_queue.py [N]   (prints seconds per call)
+Run: .venv/bin/python tests/cli/bench_queue.py [N]   (prints seconds per call)
 """
 from __future__ import annotations
 
