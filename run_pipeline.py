@@ -64,13 +64,15 @@ def run(settings, once: bool) -> int:
 
     pipeline = start_pipeline(settings, serve_metrics=not once)
     if once:
+        from storage.runs import run_scope
         from tsur.report import print_summary
 
         try:
-            result = pipeline.run_once()
-            for outcome in result["collected"]:
-                log.info("collected %s: %s, %d new, %d updated, %d quarantined", outcome.source, outcome.status,
-                         outcome.new, outcome.updated, outcome.quarantined)
+            with run_scope():  # the pass has one run id: its runs rows and every log line, these included
+                result = pipeline.run_once()
+                for outcome in result["collected"]:
+                    log.info("collected %s: %s, %d new, %d updated, %d quarantined", outcome.source,
+                             outcome.status, outcome.new, outcome.updated, outcome.quarantined)
             with pipeline.sessions() as s:
                 print_summary(s)
         finally:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from functools import cached_property
 
 import sqlalchemy as sa
 
+from collectors import hooks
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured
 from collectors.pseudonym import Pseudonymizer, load_key
@@ -15,6 +17,7 @@ from collectors.registry import build_collector
 from collectors.sources_file import load_sources
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.locks import serialize
+from storage.runs import scoped
 from storage.sources import NOT_CONFIGURED, disable_source, due_sources, source_config, sync_sources
 from storage.tables import Source, utcnow
 from tsur.metrics import PipelineMetrics
@@ -103,6 +106,7 @@ class Pipeline:
             return False
         return True
 
+    @scoped
     def collect(self, key: str) -> CollectOutcome:
         """Poll one source now (it must exist in the sources table)."""
         with self.sessions() as s:
@@ -117,9 +121,10 @@ class Pipeline:
                 disable_source(s.scalar(sa.select(Source).where(Source.key == key)), f"{NOT_CONFIGURED}{exc}")
             log.warning("source %s not configured, disabled until it is: %s", key, exc)
             outcome = CollectOutcome(key, "disabled", error=str(exc), code="not_configured")
-        else:
-            outcome = collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
-                                     ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
+        else:  # retried errors and waits reach the metrics as they happen; a stop cuts the poll's sleeps short
+            with hooks.polling(key, sink=self.metrics, stop=self.stop):
+                outcome = collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
+                                         ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
         self.metrics.observe_collect(outcome)
         return outcome
 
@@ -134,20 +139,30 @@ class Pipeline:
             outcomes.append(self.collect(key))
         return outcomes
 
-    def analyse(self) -> int:
+    @scoped
+    def analyse(self, progress: Callable[[], None] | None = None) -> int:
+        """Analyse what waits; metrics (and `progress`, the daemon's heartbeat) move with each stored batch."""
+        def stored(items):
+            self.metrics.observe_analysed(items)
+            if progress:
+                progress()
+
         with self.metrics.analyse_seconds.time():
-            n = analyse_pending(self.sessions, self.analyzer, worker=self.settings.worker_id,
-                                batch=self.settings.analyse_batch, stop=self.stop)
-        self.metrics.analysed.inc(n)
-        return n
+            return analyse_pending(self.sessions, self.analyzer, worker=self.settings.worker_id,
+                                   batch=self.settings.analyse_batch, stop=self.stop, on_batch=stored)
 
-    def route(self) -> Counter:
-        counts = route_pending(self.sessions, self.policy, worker=self.settings.worker_id,
-                               batch=self.settings.route_batch, stop=self.stop)
-        for outcome, n in counts.items():
-            self.metrics.decisions.labels(outcome).inc(n)
-        return counts
+    @scoped
+    def route(self, progress: Callable[[], None] | None = None) -> Counter:
+        """Route what waits; metrics (and `progress`) move with each stored batch."""
+        def stored(counts, decided):
+            self.metrics.observe_routed(counts, decided)
+            if progress:
+                progress()
 
+        return route_pending(self.sessions, self.policy, worker=self.settings.worker_id,
+                             batch=self.settings.route_batch, stop=self.stop, on_batch=stored)
+
+    @scoped
     def check_sla(self) -> dict[str, int]:
         from routing.sla import check_sla
 
@@ -155,6 +170,7 @@ class Pipeline:
             serialize(s, "tickets")  # the SLA pass updates many tickets: not interleaved with routing
             return check_sla(s, utcnow(), self.policy)
 
+    @scoped
     def deliver(self) -> dict[str, int]:
         from routing.delivery import deliver_pending
 
@@ -163,6 +179,7 @@ class Pipeline:
             self.metrics.delivered.labels(key).inc(n)
         return result
 
+    @scoped
     def retain(self) -> int:
         """Purge personal data of items finished more than retention_days ago (off when unset)."""
         if not self.settings.retention_days:
@@ -175,8 +192,10 @@ class Pipeline:
             log.info("retention: purged personal data of %d items older than %d days", n, self.settings.retention_days)
         return n
 
+    @scoped
     def run_once(self) -> dict[str, object]:
-        """One full pass: sync sources, collect every enabled source, analyse, route, SLA, deliver."""
+        """One full pass under one run id: sync sources, collect every enabled source, analyse, route, SLA,
+        deliver, and retention when retention_days is set."""
         self.sync_sources()
         with self.sessions() as s:
             keys = list(s.scalars(sa.select(Source.key).where(Source.enabled.is_(True)).order_by(Source.id)))
@@ -186,7 +205,7 @@ class Pipeline:
         sla = self.check_sla()
         delivered = self.deliver()
         return {"collected": collected, "analysed": analysed, "routed": dict(routed), "sla": sla,
-                "delivered": delivered}
+                "delivered": delivered, "retained": self.retain()}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -197,3 +216,4 @@ def home_municipalities(settings: Settings) -> frozenset[str]:
     from nlp.geo.gazetteer import load_gazetteer
 
     return frozenset(load_gazetteer(settings.region, settings.regions_dir).homes)
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -85,23 +85,27 @@ def inherit_parent_place(result: Analysis, parent: Analysis) -> Analysis:
     )
 
 
-def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int) -> Counter:
+def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int,
+                  on_batch: Callable[[list[Item]], None] | None = None) -> Counter:
     """Analyse one claimed batch in one transaction; if it fails, item by item (an item that fails alone is
-    parked). Returns Counter(items=analysed, failed=parked), empty when nothing waits."""
+    parked). Returns Counter(items=analysed, failed=parked), empty when nothing waits.
+
+    `on_batch(items)` is called once each transaction is committed (metrics, the daemon's heartbeat).
+    """
     try:
-        return analyse_claimed(sessions, analyzer, worker=worker, batch=batch)
+        return analyse_claimed(sessions, analyzer, worker=worker, batch=batch, on_batch=on_batch)
     except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
         if is_transient(exc):
             raise
         log.warning("analyse batch failed (%s): analysing its items one by one", describe("analyse", exc))
     with sessions() as s:
         pks = waiting_ids(s, "analyse", batch)
-    return +isolate(sessions, "analyse", pks,
-                    lambda pk: analyse_claimed(sessions, analyzer, worker=worker, batch=1, ids=[pk]))
+    return +isolate(sessions, "analyse", pks, lambda pk: analyse_claimed(
+        sessions, analyzer, worker=worker, batch=1, ids=[pk], on_batch=on_batch))
 
 
 def analyse_claimed(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int,
-                    ids: list[int] | None = None) -> Counter:
+                    ids: list[int] | None = None, on_batch: Callable[[list[Item]], None] | None = None) -> Counter:
     """Claim up to `batch` items (only `ids` if given), analyse them and store the analyses in one transaction."""
     with sessions.begin() as s:
         items = claim_items(s, "analyse", batch, ids=ids)
@@ -120,16 +124,22 @@ def analyse_claimed(sessions: sessionmaker[Session], analyzer: Analyzer, *, work
             item = by_pk[result.item_pk]
             s.add(analysis_row(result, item, worker))
             item.stage = "route"
+    if on_batch is not None:
+        on_batch(items)
     return Counter(items=len(items))
 
 
 def analyse_pending(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int = 500,
-                    stop: threading.Event | None = None, run_id: str | None = None) -> int:
-    """Analyse until nothing waits (or `stop` is set between batches); returns the number analysed."""
+                    stop: threading.Event | None = None, run_id: str | None = None,
+                    on_batch: Callable[[list[Item]], None] | None = None) -> int:
+    """Analyse until nothing waits (or `stop` is set between batches); returns the number analysed.
+
+    A pass that found nothing to do leaves no `runs` row.
+    """
     total = 0
-    with record_run(sessions, "analyse", worker=worker, run_id=run_id) as run:
+    with record_run(sessions, "analyse", worker=worker, run_id=run_id, keep_empty=False) as run:
         while not (stop and stop.is_set()):
-            counts = analyse_batch(sessions, analyzer, worker=worker, batch=batch)
+            counts = analyse_batch(sessions, analyzer, worker=worker, batch=batch, on_batch=on_batch)
             if not counts:
                 break
             total += counts["items"]

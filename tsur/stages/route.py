@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,22 +34,27 @@ def _latest_analyses(session: Session, items: list[Item]) -> dict[int, AnalysisR
 
 
 def route_batch(sessions: sessionmaker[Session], policy, *, worker: str, batch: int,
-                now: datetime | None = None) -> Counter:
+                now: datetime | None = None, on_batch: Callable[[Counter, list[Item]], None] | None = None) -> Counter:
     """Route one claimed batch in one transaction; if it fails, item by item (an item that fails alone is
-    parked). Returns decisions counted by outcome (+ requeued, failed)."""
+    parked). Returns decisions counted by outcome (+ requeued, failed).
+
+    `on_batch(counts, decided items)` is called once each transaction is committed (metrics, heartbeat).
+    """
     try:
-        return route_claimed(sessions, policy, batch=batch, now=now)
+        return route_claimed(sessions, policy, batch=batch, now=now, on_batch=on_batch)
     except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
         if is_transient(exc):
             raise
         log.warning("route batch failed (%s): routing its items one by one", describe("route", exc))
     with sessions() as s:
         pks = waiting_ids(s, "route", batch)
-    return isolate(sessions, "route", pks, lambda pk: route_claimed(sessions, policy, batch=1, now=now, ids=[pk]))
+    return isolate(sessions, "route", pks,
+                   lambda pk: route_claimed(sessions, policy, batch=1, now=now, ids=[pk], on_batch=on_batch))
 
 
 def route_claimed(sessions: sessionmaker[Session], policy, *, batch: int, now: datetime | None = None,
-                  ids: list[int] | None = None) -> Counter:
+                  ids: list[int] | None = None,
+                  on_batch: Callable[[Counter, list[Item]], None] | None = None) -> Counter:
     """Claim up to `batch` items (only `ids` if given) and route them in one transaction."""
     from routing.stage import route_items
 
@@ -69,16 +75,20 @@ def route_claimed(sessions: sessionmaker[Session], policy, *, batch: int, now: d
         decisions = route_items(s, pairs, now=now or utcnow(), policy=policy)
         counts = Counter(d.outcome for d in decisions)
         counts["requeued"] = len(items) - len(pairs)
-        return counts
+        decided = [item for item, _ in pairs]
+    if on_batch is not None:
+        on_batch(counts, decided)
+    return counts
 
 
 def route_pending(sessions: sessionmaker[Session], policy, *, worker: str, batch: int = 200,
-                  stop: threading.Event | None = None, run_id: str | None = None) -> Counter:
-    """Route until nothing waits (or `stop` is set between batches)."""
+                  stop: threading.Event | None = None, run_id: str | None = None,
+                  on_batch: Callable[[Counter, list[Item]], None] | None = None) -> Counter:
+    """Route until nothing waits (or `stop` is set between batches); a pass with nothing to do leaves no `runs` row."""
     total: Counter = Counter()
-    with record_run(sessions, "route", worker=worker, run_id=run_id) as run:
+    with record_run(sessions, "route", worker=worker, run_id=run_id, keep_empty=False) as run:
         while not (stop and stop.is_set()):
-            counts = route_batch(sessions, policy, worker=worker, batch=batch)
+            counts = route_batch(sessions, policy, worker=worker, batch=batch, on_batch=on_batch)
             if not counts:
                 break
             total.update(counts)
