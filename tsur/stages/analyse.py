@@ -11,11 +11,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.items import claim_items, waiting_ids
+from storage.items import claim_items
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, Source
 from tsur.records import Analysis, AnalysisInput
-from tsur.stages.failures import describe, is_transient, isolate
+from tsur.stages.failures import run_batch
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +92,8 @@ def analyse_batch(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker
 
     `on_batch(items)` is called once each transaction is committed (metrics, the daemon's heartbeat).
     """
-    try:
-        return analyse_claimed(sessions, analyzer, worker=worker, batch=batch, on_batch=on_batch)
-    except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
-        if is_transient(exc):
-            raise
-        log.warning("analyse batch failed (%s): analysing its items one by one", describe("analyse", exc))
-    with sessions() as s:
-        pks = waiting_ids(s, "analyse", batch)
-    return +isolate(sessions, "analyse", pks, lambda pk: analyse_claimed(
-        sessions, analyzer, worker=worker, batch=1, ids=[pk], on_batch=on_batch))
+    return run_batch(sessions, "analyse", batch, lambda ids, n: analyse_claimed(
+        sessions, analyzer, worker=worker, batch=n, ids=ids, on_batch=on_batch))
 
 
 def analyse_claimed(sessions: sessionmaker[Session], analyzer: Analyzer, *, worker: str, batch: int,

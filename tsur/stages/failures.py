@@ -1,7 +1,7 @@
 """One bad item never blocks a stage: a failed batch is retried item by item and an item that fails alone is
 parked (stage `failed`, with its error) so the rest flow on. `retry_failed` puts parked items back.
 
-Example: counts = isolate(sessions, "route", waiting, lambda pk: route_batch(..., ids=[pk]))
+Example: counts = run_batch(sessions, "route", 200, lambda ids, n: route_claimed(..., batch=n, ids=ids))
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.items import claim_items
+from storage.items import claim_items, waiting_ids
 from storage.tables import AnalysisRow, Item
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,24 @@ def isolate(sessions: sessionmaker[Session], stage: str, pks: Iterable[int],
         except Exception as exc:  # noqa: BLE001 - any error of one item parks that item, not the stage
             if is_transient(exc):
                 raise
-            total["failed"] += park(sessions, stage, pk, exc)
+            if park(sessions, stage, pk, exc):
+                total["failed"] += 1
     return total
+
+
+def run_batch(sessions: sessionmaker[Session], stage: str, batch: int,
+              claimed: Callable[[list[int] | None, int], Counter]) -> Counter:
+    """`claimed(None, batch)`: one claimed batch in one transaction; if it fails (not transiently), the items
+    waiting in `stage` one by one through `isolate`, as `claimed([pk], 1)`."""
+    try:
+        return claimed(None, batch)
+    except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
+        if is_transient(exc):
+            raise
+        log.warning("%s batch failed (%s): handling its items one by one", stage, describe(stage, exc))
+    with sessions() as s:
+        pks = waiting_ids(s, stage, batch)
+    return isolate(sessions, stage, pks, lambda pk: claimed([pk], 1))
 
 
 def failed_items(session: Session, limit: int | None = None) -> list[Item]:

@@ -10,11 +10,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.items import claim_items, waiting_ids
+from storage.items import claim_items
 from storage.locks import serialize
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, utcnow
-from tsur.stages.failures import describe, is_transient, isolate
+from tsur.stages.failures import run_batch
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +40,8 @@ def route_batch(sessions: sessionmaker[Session], policy, *, worker: str, batch: 
 
     `on_batch(counts, decided items)` is called once each transaction is committed (metrics, heartbeat).
     """
-    try:
-        return route_claimed(sessions, policy, batch=batch, now=now, on_batch=on_batch)
-    except Exception as exc:  # noqa: BLE001 - see isolate: one bad item must not block every later batch
-        if is_transient(exc):
-            raise
-        log.warning("route batch failed (%s): routing its items one by one", describe("route", exc))
-    with sessions() as s:
-        pks = waiting_ids(s, "route", batch)
-    return isolate(sessions, "route", pks,
-                   lambda pk: route_claimed(sessions, policy, batch=1, now=now, ids=[pk], on_batch=on_batch))
+    return run_batch(sessions, "route", batch, lambda ids, n: route_claimed(
+        sessions, policy, batch=n, now=now, ids=ids, on_batch=on_batch))
 
 
 def route_claimed(sessions: sessionmaker[Session], policy, *, batch: int, now: datetime | None = None,
