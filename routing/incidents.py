@@ -139,14 +139,39 @@ def by_text(session: Session, item: Item, analysis: AnalysisRow, policy: Policy,
     return best
 
 
-def find_incident(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, now: datetime) -> Match | None:
-    """The open ticket this item should join, or None to open a new one."""
-    since = now - timedelta(hours=policy.incident.window_hours)
-    return by_thread(session, item) or by_hash(session, item, since) or by_text(session, item, analysis, policy, since)
+def linked_hashes(session: Session, hashes: set[str], since: datetime) -> set[str]:
+    """Those of `hashes` that items linked to a ticket since `since` have (one query for a batch)."""
+    if not hashes:
+        return set()
+    return set(session.scalars(sa.select(Item.text_hash).distinct().join(TicketItem, TicketItem.item_pk == Item.id)
+                               .where(Item.text_hash.in_(hashes), TicketItem.added_at >= since)))
+
+
+def window_start(policy: Policy, now: datetime) -> datetime:
+    """The oldest last-item time of a ticket an item may still join."""
+    return now - timedelta(hours=policy.incident.window_hours)
+
+
+def find_incident(session: Session, item: Item, analysis: AnalysisRow, policy: Policy, now: datetime,
+                  hashes: set[str] | None = None) -> Match | None:
+    """The open ticket this item should join, or None to open a new one.
+
+    `hashes` (linked_hashes of a batch, kept up to date by the caller) lets the repost lookup skip its query
+    when no linked item has this item's text hash."""
+    since = window_start(policy, now)
+    return (by_thread(session, item) or _by_hash_if(session, item, since, hashes)
+            or by_text(session, item, analysis, policy, since))
 
 
 def find_source_incident(session: Session, item: Item, analysis: AnalysisRow, policy: Policy,
-                         now: datetime) -> Match | None:
-    """The open ticket of the post this item comments on or reposts: the incident, not the item, says what and where."""
-    match = find_incident(session, item, analysis, policy, now)
-    return match if match and match.rule in (THREAD, REPOST) else None
+                         now: datetime, hashes: set[str] | None = None) -> Match | None:
+    """The open ticket of the post this item comments on or exactly reposts (same text hash): the incident,
+    not the item, says what and where. No similar-text search here: for the items that alone would go to
+    review (over half of them) it would cost as much as routing every confident item, for few joins."""
+    return by_thread(session, item) or _by_hash_if(session, item, window_start(policy, now), hashes)
+
+
+def _by_hash_if(session: Session, item: Item, since: datetime, hashes: set[str] | None) -> Match | None:
+    if hashes is not None and item.text_hash not in hashes:
+        return None
+    return by_hash(session, item, since)

@@ -4,13 +4,14 @@ Example: decisions = route_items(session, pairs, now=now, policy=policy); sessio
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from routing.decide import Verdict, decide
-from routing.incidents import OPEN, Match, add_sample, find_incident, find_source_incident, ticket_of_item
+from routing.incidents import OPEN, Match, add_sample, find_incident, find_source_incident, linked_hashes, window_start
 from routing.outbox import enqueue
 from routing.policy import Policy, load_policy
 from routing.sla import due_at
@@ -33,30 +34,65 @@ def default_policy() -> Policy:
     return _DEFAULT
 
 
+@dataclass
+class Known:
+    """What a batch loaded about its items in three queries: their earlier decisions, their tickets, and
+    which of their text hashes linked items have (kept up to date as the batch links items).
+
+    Asking per item would cost round trips each and flush the previous item's rows one by one.
+    """
+
+    decisions: dict[int, list[DecisionRow]] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
+    hashes: set[str] | None = None  # None: unknown, look each one up
+
+
+def known_about(session: Session, items: list[Item], since: datetime | None = None) -> Known:
+    """Earlier decisions and current tickets of these items (and, with `since`, their linked text hashes)."""
+    pks = [item.id for item in items]
+    decisions: dict[int, list[DecisionRow]] = {}
+    for row in session.scalars(sa.select(DecisionRow).where(DecisionRow.item_pk.in_(pks))):
+        decisions.setdefault(row.item_pk, []).append(row)
+    linked = session.execute(sa.select(TicketItem.item_pk, Ticket).join(Ticket, Ticket.id == TicketItem.ticket_id)
+                             .where(TicketItem.item_pk.in_(pks)))
+    hashes = None if since is None else linked_hashes(session, {i.text_hash for i in items if i.text_hash}, since)
+    return Known(decisions, {pk: ticket for pk, ticket in linked}, hashes)
+
+
 def route_items(session: Session, pairs: list[tuple[Item, AnalysisRow]], *, now: datetime,
                 policy: Policy | None = None) -> list[Decision]:
     """Decide for each (item, analysis), write decisions/tickets/outbox, set item.stage = done. No commit."""
     policy = policy or default_policy()
-    decisions = [route_one(session, item, analysis, now, policy) for item, analysis in pairs]
+    known = known_about(session, [item for item, _ in pairs], window_start(policy, now))
+    decisions = []
+    for item, analysis in pairs:
+        decisions.append(route_one(session, item, analysis, now, policy, known))
+        if decisions[-1].ticket_id is not None and item.text_hash:
+            known.hashes.add(item.text_hash)
     session.flush()
     return decisions
 
 
-def route_one(session: Session, item: Item, analysis: AnalysisRow, now: datetime, policy: Policy) -> Decision:
-    """The decision for one item, with its side effects; an analysis already decided is not decided again."""
-    earlier = list(session.scalars(sa.select(DecisionRow).where(DecisionRow.item_pk == item.id)))
+def route_one(session: Session, item: Item, analysis: AnalysisRow, now: datetime, policy: Policy,
+              known: Known | None = None) -> Decision:
+    """The decision for one item, with its side effects; an analysis already decided is not decided again.
+
+    `known` (from known_about, for a batch whose items are distinct) saves the per-item lookups."""
+    if known is None:
+        known = known_about(session, [item])
+    earlier = known.decisions.get(item.id, [])
     stored = next((row for row in earlier if row.analysis_id == analysis.id), None)
     if stored is not None:  # routed again (e.g. put back by hand): idempotent
         item.stage = "done"
         return as_record(stored)
     verdict = decide(policy, analysis)
-    current = ticket_of_item(session, item.id)
+    current = known.tickets.get(item.id)
     if current is not None:
         decision = keep(session, item, analysis, verdict, current, policy, now)
     elif verdict.outcome == "route":
-        decision = route_new(session, item, analysis, verdict, policy, now)
+        decision = route_new(session, item, analysis, verdict, policy, now, known.hashes)
     elif verdict.outcome == "review" and (analysis.is_complaint or analysis.importance == "high"):
-        decision = join_source(session, item, analysis, verdict, policy, now)
+        decision = join_source(session, item, analysis, verdict, policy, now, known.hashes)
     else:
         decision = Decision(item.id, verdict.outcome, verdict.rule, verdict.reason, verdict.agency, None,
                             dict(verdict.scores), verdict.route_rule)
@@ -88,10 +124,10 @@ def save(session: Session, decision: Decision, analysis: AnalysisRow, policy: Po
 
 
 def route_new(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, policy: Policy,
-              now: datetime) -> Decision:
+              now: datetime, hashes: set[str] | None = None) -> Decision:
     """A confident item: join an open incident, or open a ticket."""
     scores = dict(verdict.scores)
-    match = find_incident(session, item, analysis, policy, now)
+    match = find_incident(session, item, analysis, policy, now, hashes)
     if match is None:
         ticket = create_ticket(session, item, analysis, verdict, policy, now)
         return Decision(item.id, "create", verdict.rule, verdict.reason, verdict.agency, ticket.id, scores,
@@ -103,10 +139,10 @@ def route_new(session: Session, item: Item, analysis: AnalysisRow, verdict: Verd
 
 
 def join_source(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, policy: Policy,
-                now: datetime) -> Decision:
+                now: datetime, hashes: set[str] | None = None) -> Decision:
     """A complaint (or high-importance item) that alone would go to review joins the open ticket of the post it
     comments on or reposts: the incident supplies topic and place. Otherwise it goes to review."""
-    match = find_source_incident(session, item, analysis, policy, now)
+    match = find_source_incident(session, item, analysis, policy, now, hashes)
     if match is None:
         return Decision(item.id, "review", verdict.rule, verdict.reason, verdict.agency, None, dict(verdict.scores),
                         verdict.route_rule)

@@ -81,10 +81,10 @@ def test_route_item_that_fails_alone_is_parked_and_the_rest_flow_on(sessions, mo
 
     real = routing.stage.route_one
 
-    def route_one(session, item, analysis, now, policy):
+    def route_one(session, item, analysis, now, policy, known=None):
         if item.text.startswith("boom"):
             raise ValueError("broken rule data for this item")
-        return real(session, item, analysis, now, policy)
+        return real(session, item, analysis, now, policy, known)
 
     monkeypatch.setattr(routing.stage, "route_one", route_one)
     store(sessions, *TEXTS)
