@@ -1,8 +1,10 @@
-"""Importance rules (config/topics/importance_rules.csv): high for danger, utility outages, children, mass events.
+"""Importance rules (config/topics/importance_rules.csv): high for danger, outages, children at risk, mass events.
 
-A rule (nlp.lemma_rules) fires when every `;`-separated group of `all_of` has a lemma (or `a_b` lemma
-bigram) in the text and nothing of `none_of` is there.
-Example: outage = (нет|отключить|…) AND (вода|свет|…), not (фонарь|подъезд|…).
+The convention is datasets/LABELLING.md (section Importance). A rule (nlp.lemma_rules) fires when every
+`;`-separated group of `all_of` has a lemma (or an `a_b` / `a_b_c` lemma n-gram) in the text and nothing of
+`none_of` is there; its reason is shown to the operator.
+Example: children = (ребенок|детский|…) AND (арматура|стекло|холодно|…): «детская площадка» alone is normal;
+outage_light = (нет|без|…) AND свет, not (фонарь|свет_в_подъезд|…).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lemma rules: groups of alternative lemmas (or `a_b` lemma bigrams) that must all occur, and lemmas that veto.
+"""Lemma rules: groups of alternative lemmas or lemma n-grams (`a_b`, `a_b_c`) that must all occur, and vetoing lemmas.
 
 Shared by the importance rules and the fine-topic rules. A cell `нет|отключить;вода|свет` reads
 "(нет or отключить) and (вода or свет)".
@@ -45,5 +45,6 @@ def parse_all_of(cell: object) -> tuple[frozenset[str], ...]:
 
 
 def grams_of(lemma_seq: list[str]) -> set[str]:
-    """Lemmas and adjacent lemma bigrams joined by '_'."""
-    return set(lemma_seq) | {f"{a}_{b}" for a, b in zip(lemma_seq, lemma_seq[1:])}
+    """Lemmas and adjacent lemma bigrams and trigrams joined by '_' ('свет_в_подъезд')."""
+    return (set(lemma_seq) | {f"{a}_{b}" for a, b in zip(lemma_seq, lemma_seq[1:])}
+            | {f"{a}_{b}_{c}" for a, b, c in zip(lemma_seq, lemma_seq[1:], lemma_seq[2:])})
