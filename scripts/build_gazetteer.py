@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,12 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = args.out or ROOT / "config" / "regions" / args.region
     try:
-        places, names = build(args.source, out / "aliases.csv")
+        stats: Counter = Counter()
+        places, names = build(args.source, out / "aliases.csv", stats)
     except GazetteerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    write_config(places, names, out, args.region)
-    print(f"{out}: {len(places)} places, {len(names)} names")
+    write_config(places, names, out, args.region, stats)
+    print(f"{out}: {len(places)} places, {len(names)} names; demonym/adjective keys: "
+          + ", ".join(f"{n} {what}" for what, n in sorted(stats.items())))
     return 0
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pymorphy3
 
+from nlp.geo.derived import derived_keys, derived_names
 from nlp.geo.errors import GazetteerError
 from nlp.geo.forms import is_known_word, key_of, name_keys, needs_cue, word_tokens
 from nlp.geo.records import Place
@@ -28,6 +30,10 @@ CITY_TYPE = "город федерального значения"
 TYPE_WEIGHT = {"г.": 10000, "пгт": 3000, "пос.": 700, "с.": 500, "": 1000}
 POSTAL_WEIGHT = 200
 NAME_CONFIDENCE = {"municipality": 0.9, "okrug": 0.85, "settlement": 0.9}
+# Demonyms and adjectives are made for towns, municipality centres and settlements of at least this
+# many people: bigger places have them in use («гурзуфцы», «партенитский»), while for villages they
+# are rare and the rule-made words are mostly wrong or ordinary words.
+LARGE_PLACE = 5000
 _NON_RUSSIAN = re.compile(r"[іїєґІЇЄҐ'’ʼ]")
 _DISTRICT = re.compile(r"^(\w+ский) район$")
 _OKRUG = re.compile(r"^(\w+ский) муниципальный округ$")
@@ -135,7 +141,9 @@ def place_names(places: list[Place], source: Path) -> dict[tuple[str, int], tupl
             nominative = key_of(word_tokens(written))
             cue_all = needs_cue(nominative) if checked else 0
             for key in sorted(name_keys(written)):
-                cue = max(cue_all, needs_cue(key), derived_cue(key, nominative)) if checked else 0
+                # a town's case form read as another word («за Армянском» -> 'армянский') needs a cue too
+                other = derived_cue(key, nominative) if checked or place.kind == "settlement" and " " not in key else 0
+                cue = max(cue_all, needs_cue(key), other) if checked else other
                 names.setdefault((key, place.id), (via, cue, round(min(base, 0.95), 2)))
     return names
 
@@ -168,10 +176,16 @@ def add_aliases(names: dict, places: list[Place], path: Path) -> None:
         if flag not in ("", "0", "1", "2"):
             raise GazetteerError(f"{path}:{line}: needs_cue must be blank, 0, 1 or 2")
         confidence = parse_confidence(row["confidence"], path, line)
-        for key in sorted(name_keys(row["alias"])):
+        for key in sorted(alias_keys(row["alias"])):
             via, cue, conf = names.get((key, target.id), ("alias", needs_cue(key), confidence))
             cue = cue if flag == "" else int(flag)
             names[(key, target.id)] = (via, cue, conf if via != "alias" else confidence)
+
+
+def alias_keys(alias: str) -> set[str]:
+    """Keys of an alias: its case forms, and for one word also those of a demonym or adjective («Старокрымцы»)."""
+    keys = name_keys(alias)
+    return keys | derived_keys(alias) if len(word_tokens(alias)) == 1 else keys
 
 
 def parse_confidence(value: str, path: Path, line: int) -> float:
@@ -185,17 +199,43 @@ def parse_confidence(value: str, path: Path, line: int) -> float:
     return number
 
 
-def build(source: Path, aliases: Path) -> tuple[list[Place], list[tuple[str, int, str, int, float]]]:
-    """Places and sorted name rows (key, place id, via, cue level, confidence) of one region."""
+def centre_ids(places: list[Place], source: Path) -> set[int]:
+    """Settlements that are a municipality's centre: the optional `admin_centre` column of
+    municipalities.csv («г. Бахчисарай», «пгт Кировское»), else the town an okrug is named after."""
+    ids = set()
+    for _, row in read_rows(source / "municipalities.csv", MUNICIPALITY_COLUMNS):
+        centre = (row.get("admin_centre") or "").strip()
+        name = centre.split(" ", 1)[1] if " " in centre and centre.split(" ", 1)[0] in TYPE_WEIGHT else centre
+        parent = next((p.municipality for p in places if p.kind != "settlement" and p.name == row["name"]), "")
+        ids |= {p.id for p in places if p.kind == "settlement" and p.municipality == parent
+                and (p.name == name or row["name"].endswith(f" {p.name}"))}
+    return ids
+
+
+def add_derived(names: dict, places: list[Place], source: Path) -> Counter:
+    """Add the demonyms and adjectives of towns, centres and large settlements; counts of the checks."""
+    chosen = {p.id for p in places if p.kind == "settlement" and (p.type == "г." or p.weight >= LARGE_PLACE)}
+    chosen |= centre_ids(places, source)
+    ordinary = {pid for pid in chosen if places[pid].type != "г." and needs_cue(key_of(word_tokens(places[pid].name)))}
+    derived, stats = derived_names(places, chosen, names, ordinary)
+    names.update(derived)
+    return stats
+
+
+def build(source: Path, aliases: Path, stats: Counter | None = None
+          ) -> tuple[list[Place], list[tuple[str, int, str, int, float]]]:
+    """Places and sorted name rows (key, place id, via, cue level, confidence) of one region;
+    `stats` (if given) gets the counts of derived keys generated, kept and dropped."""
     places = collect_places(source)
     names = place_names(places, source)
+    (stats if stats is not None else Counter()).update(add_derived(names, places, source))
     add_aliases(names, places, aliases)
     rows = [(key, pid, *value) for (key, pid), value in names.items()]
     return places, sorted(rows, key=lambda r: (r[0], r[1]))
 
 
-def write_config(places: list[Place], rows: list, out: Path, region: str) -> None:
-    """Write places.csv, names.csv and meta.json into `out` (deterministic bytes)."""
+def write_config(places: list[Place], rows: list, out: Path, region: str, stats: Counter | None = None) -> None:
+    """Write places.csv, names.csv and meta.json (with build()'s `stats`) into `out` (deterministic bytes)."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "places.csv").open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -206,6 +246,7 @@ def write_config(places: list[Place], rows: list, out: Path, region: str) -> Non
         writer.writerow(NAME_COLUMNS)
         writer.writerows((k, pid, via, cue, f"{conf:.2f}") for k, pid, via, cue, conf in rows)
     meta = {"region": region, "places": len(places), "names": len(rows),
+            "derived_keys": dict(sorted((stats or {}).items())),
             "pymorphy3": pymorphy3.__version__, "pymorphy3_dicts": dicts_version()}
     (out / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ GENERATED = ("places.csv", "names.csv", "meta.json")
 
 
 def test_builder_reproduces_committed_config(shared_data, tmp_path):
-    places, names = build(shared_data / "crimea_gazetteer", CRIMEA / "aliases.csv")
-    write_config(places, names, tmp_path, "crimea")
+    stats = Counter()
+    places, names = build(shared_data / "crimea_gazetteer", CRIMEA / "aliases.csv", stats)
+    write_config(places, names, tmp_path, "crimea", stats)
     for name in GENERATED:
         assert (tmp_path / name).read_bytes() == (CRIMEA / name).read_bytes(), f"{name} differs: rebuild it"
 

@@ -56,7 +56,7 @@ def test_text_must_be_a_string():
         locate(None)
 
 
-@pytest.mark.parametrize("module", ["nlp.geo", "nlp.geo.forms", "nlp.geo.matcher"])
+@pytest.mark.parametrize("module", ["nlp.geo", "nlp.geo.forms", "nlp.geo.matcher", "nlp.geo.derived"])
 def test_docstring_examples(module):
     assert doctest.testmod(importlib.import_module(module)).failed == 0
 
