@@ -45,7 +45,8 @@ def locate(text: str, home_municipality: str | None = None, region: str | None =
     if not isinstance(text, str):
         raise TypeError(f"locate: text must be str, got {type(text).__name__}")
     gaz = load_gazetteer(region)
-    return answer(find_mentions(text, gaz, tokens), home_of(gaz, home_municipality))
+    home = home_of(gaz, home_municipality)
+    return answer(find_mentions(text, gaz, tokens), home, home in gaz.urban)
 
 
 def locate_many(texts: Iterable[str], homes: Iterable[str | None] | None = None,
@@ -65,7 +66,7 @@ def locate_many(texts: Iterable[str], homes: Iterable[str | None] | None = None,
     found = [find_mentions(text, gaz) for text in texts]
     if ner:
         found = check_with_ner(texts, found)
-    return [answer(mentions, home) for mentions, home in zip(found, homes)]
+    return [answer(mentions, home, home in gaz.urban) for mentions, home in zip(found, homes)]
 
 
 def check_with_ner(texts: list[str], found: list[list]) -> list[list]:

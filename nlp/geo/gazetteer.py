@@ -12,6 +12,7 @@ from nlp.geo.records import Entry, Place
 
 REGIONS = Path(__file__).resolve().parents[2] / "config" / "regions"
 KINDS = frozenset({"settlement", "municipality", "okrug"})
+URBAN_TYPES = ("городской округ", "город федерального значения", "городское поселение")  # a town's own municipality
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Gazetteer:
     index: dict[tuple[str, ...], tuple[Entry, ...]]
     longest: dict[str, int]  # first lemma of a key -> longest key length starting with it
     homes: dict[str, str]  # municipality or okrug name -> municipality
+    prefixes: frozenset[str] = frozenset()  # first words of multiword settlement names: 'нижний', 'новый'
+    urban: frozenset[str] = frozenset()  # urban okrugs and federal cities: towns with micro-districts
 
     def municipality_of(self, name: str) -> str:
         """The municipality a home name means ('Качинский муниципальный округ' -> 'Севастополь')."""
@@ -91,7 +94,10 @@ def load_from(folder: Path, region: str) -> Gazetteer:
     for key in index:
         longest[key[0]] = max(longest.get(key[0], 0), len(key))
     homes = {p.name: p.municipality for p in places if p.kind != "settlement"}
-    return Gazetteer(region, places, {k: tuple(v) for k, v in index.items()}, longest, homes)
+    prefixes = frozenset(k[0] for k, entries in index.items()
+                         if len(k) > 1 and any(e.place.kind == "settlement" for e in entries))
+    urban = frozenset(p.name for p in places if p.kind == "municipality" and p.type.startswith(URBAN_TYPES))
+    return Gazetteer(region, places, {k: tuple(v) for k, v in index.items()}, longest, homes, prefixes, urban)
 
 
 DEFAULT = {"region": "crimea", "root": REGIONS}  # what locate() uses unless told; see use_region()

@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from nlp.geo.forms import key_lemma, surface_forms
@@ -32,6 +33,7 @@ QUOTES = frozenset({"«", '"', "“", "„"})
 _WORD = re.compile(r"\w")
 _DASHES = re.compile(r"[-–—]")
 _CANDIDATE = re.compile(r"\w+(?:[-–—]\w+)*")
+_ROUTE_DASH = re.compile(r"[ \t]*[-–—][ \t]*")
 
 
 def lemmas_of(tokens: list[Token]) -> list[str]:
@@ -159,6 +161,15 @@ def readings(word: str, pos: str) -> tuple[tuple[str, str, str], ...]:
     return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in parses if pos in p.tag and "Geox" not in p.tag)
 
 
+def is_prefixed(tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> bool:
+    """A capitalised adjective that starts other names of the region («Нижний», «Новая», «Красный»)
+    right before token i: the two words are one name, and not the place named by the second."""
+    if i == 0 or lemmas[i - 1] not in gaz.prefixes:
+        return False
+    word = tokens[i - 1].text
+    return word[:1].isupper() and bool(readings(word.lower(), "ADJF"))
+
+
 def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> Mention | None:
     """The longest acceptable mention starting at token i."""
     longest = min(gaz.longest.get(lemmas[i], 0), len(lemmas) - i)
@@ -174,10 +185,13 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
         capital = capital_at(text, tokens, i, i + n)
         if capital and not cue and any(e.cue for e in entries) and modifies_noun(tokens, i + n):
             capital = ""
+        if not cue and is_prefixed(tokens, lemmas, i, gaz) and not all(e.place.type == "г." for e in entries):
+            return None  # «Нижний Солнечный», «Новая Николаевка»: a longer name the gazetteer lacks
+        homonyms = len({e.place.id for e in entries})
         entries, support = usable(entries, cue, capital, surface)
         if entries:
             street = street_after(text, tokens, lemmas, i + n)
-            return Mention(start, stop, text[start:stop], entries, cue, support, street)
+            return Mention(start, stop, text[start:stop], entries, cue, support, street, homonyms=homonyms)
     return None
 
 
@@ -211,8 +225,31 @@ def may_mention(text: str, gaz: Gazetteer) -> bool:
     return False
 
 
+def mark_routes(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Mark settlements joined by dashes as the ends of a route name («Керчь — Симферополь», «Ялта-Алушта»)."""
+    marked = list(mentions)
+    i = 0
+    while i < len(mentions):
+        j = i
+        while j + 1 < len(mentions) and is_route_link(text, mentions[j], mentions[j + 1]):
+            j += 1
+        if j > i:
+            route = text[mentions[i].start:mentions[j].stop]
+            marked[i:j + 1] = [replace(m, route=route) for m in mentions[i:j + 1]]
+        i = j + 1
+    return marked
+
+
+def is_route_link(text: str, left: Mention, right: Mention) -> bool:
+    """Settlements of different municipalities with only a dash between them («Ялта — Массандра: …»,
+    both in one okrug, stays a list: its municipality is sure)."""
+    return bool(_ROUTE_DASH.fullmatch(text, left.stop, right.start)) and \
+        all(e.place.kind == "settlement" for m in (left, right) for e in m.entries) and \
+        not {e.place.municipality for e in left.entries} & {e.place.municipality for e in right.entries}
+
+
 def find_mentions(text: str, gaz: Gazetteer, tokens: list[Token] | None = None) -> list[Mention]:
-    """All non-overlapping place mentions of a text, left to right."""
+    """All non-overlapping place mentions of a text, left to right; route ends marked."""
     if tokens is None and not may_mention(text, gaz):
         return []
     tokens = split_compounds(tokenize(text) if tokens is None else tokens, gaz)
@@ -227,4 +264,4 @@ def find_mentions(text: str, gaz: Gazetteer, tokens: list[Token] | None = None) 
         mentions.append(mention)
         while i < len(tokens) and tokens[i].start < mention.stop:
             i += 1
-    return mentions
+    return mark_routes(text, mentions)

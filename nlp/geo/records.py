@@ -53,3 +53,5 @@ class Mention:
     cue: bool  # a settlement word before it: «с.», «пгт», «в селе», «г.»
     support: str  # "sure"; "weak": an ordinary word with a capital; "tentative": needs another place
     street: str | None  # «ул. Киевская» right after a settlement, for the reason
+    route: str | None = None  # «Керчь — Симферополь» when the mention is an end of a route name
+    homonyms: int = 1  # places of the region named by the same key («Солнечный», «Солнечное»: 3)

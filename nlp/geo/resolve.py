@@ -14,7 +14,9 @@ from nlp.geo.records import GeoMatch, Mention, Place
 CONTEXT_FACTOR = 0.9  # ambiguous name settled by another place in the text
 HOME_FACTOR = 0.8  # … by the source's home municipality
 WEAK_FACTOR = 0.7  # common-word name accepted for its capital letter only
+ROUTE_FACTOR = 0.5  # only a route's ends are named («трасса Керчь — Симферополь»): below review's 0.5
 HOME_ONLY_CONFIDENCE = 0.3  # no place in the text: the source's home municipality
+LOCAL_SIZE = 5000  # people: a town's micro-district may share the name of smaller villages only
 Known = dict[str, tuple[Mention, ...]]  # municipality -> its first two mentions
 
 
@@ -75,6 +77,19 @@ def heaviest(entries: list) -> tuple[Place, float]:
     Sevastopol's) and its confidence."""
     best = max(entries, key=lambda e: (e.place.kind == "municipality", e.place.weight, -e.place.id))
     return best.place, max(e.confidence for e in entries if e.place == best.place)
+
+
+def is_local(mention: Mention, contexts: tuple[Known, Known], home: str | None, urban: bool) -> bool:
+    """In a post of a town's community (`urban` home: «городской округ Керчь»), an ordinary word that
+    names several small places of the region («Солнечный», «Заречное»), with no «с.»/«пос.» before
+    it, none of them in the home municipality or named nearby: rather the town's micro-district or
+    street than the largest of those villages. A name of one place («Перевальное»), a large place
+    («Кировское») and a district's community («в Каменке», Симферопольский район) keep the village."""
+    entries = list(mention.entries)
+    return urban and mention.homonyms > 1 and mention.support != "tentative" and not mention.cue \
+        and all(e.cue and e.place.type != "г." and e.place.weight < LOCAL_SIZE for e in entries) \
+        and all(e.place.municipality != home for e in entries) \
+        and not any(in_context(entries, known, mention) for known in contexts)
 
 
 def choose(mention: Mention, contexts: tuple[Known, Known], home: str | None) -> Choice | None:
@@ -165,6 +180,15 @@ def pick(choices: list[Choice]) -> tuple[Choice, Choice | None]:
     return best, agreeing(best, index)
 
 
+def route_end(choices: list[Choice], home: str | None) -> GeoMatch:
+    """Only a route is named («на трассе Керчь — Симферополь»): its end in the home municipality, else
+    its first end, with a confidence low enough to send the text to review."""
+    best = next((c for c in choices if c.place.municipality == home), choices[0])
+    which = "its end in the source's home municipality" if best.place.municipality == home else "its first end"
+    reason = f"{describe(best, None)}; only the route «{best.mention.route}» is named: {which}"
+    return match_of(best, round(best.confidence * ROUTE_FACTOR, 3), reason)
+
+
 def match_of(choice: Choice, confidence: float, reason: str) -> GeoMatch:
     """The GeoMatch of a chosen mention."""
     settlement = choice.place.name if choice.place.kind == "settlement" else None
@@ -172,20 +196,36 @@ def match_of(choice: Choice, confidence: float, reason: str) -> GeoMatch:
                     reason)
 
 
-def home_only(home: str | None) -> GeoMatch:
+def home_only(home: str | None, local: Mention | None = None) -> GeoMatch:
     """No usable place in the text: the source's home municipality, if any."""
     if not home:
         return GeoMatch(None, None, None, 0.0, "no place named")
-    return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE, "no place named; the source's home municipality")
+    if local is None:
+        return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE, "no place named; the source's home municipality")
+    return GeoMatch(home, None, None, HOME_ONLY_CONFIDENCE,
+                    f"«{local.text}» is no place of the home municipality (a local name?); "
+                    "the source's home municipality")
 
 
-def answer(mentions: list[Mention], home: str | None) -> GeoMatch:
-    """The GeoMatch of a text from its mentions and the source's home municipality."""
+def answer(mentions: list[Mention], home: str | None, urban: bool = False) -> GeoMatch:
+    """The GeoMatch of a text from its mentions and the source's home municipality (`urban`: a town's).
+
+    A route's ends («трасса Керчь — Симферополь») give the answer only when no other place is named.
+    """
     contexts = (anchors(mentions), neighbours(mentions))
-    choices = [c for c in (choose(m, contexts, home) for m in mentions) if c is not None]
-    if not choices:
-        return home_only(home)
-    best, agrees = pick(choices)
+    local: list[Mention] = []
+    choices: list[Choice] = []
+    for mention in mentions:
+        if is_local(mention, contexts, home, urban):
+            local.append(mention)
+            continue
+        choice = choose(mention, contexts, home)
+        if choice is not None:
+            choices.append(choice)
+    places = [c for c in choices if c.mention.route is None]
+    if not places:
+        return route_end(choices, home) if choices else home_only(home, local[0] if local else None)
+    best, agrees = pick(places)
     confidence = best.confidence
     if agrees:
         confidence = max(confidence, min(0.97, confidence + 0.1))

@@ -11,6 +11,12 @@ noun) and are now part of the tables.
 golden_geo_demonyms.tsv: a demonym or adjective of every Crimean municipality centre (and of the
 larger towns), or, where it is an ordinary word («кировчане», «красногвардейцы», «ленинцы»), a row
 showing it names no place; 26 of its 41 rows failed before the builder made these keys.
+
+golden_geo_routes.tsv: route names («трасса Керчь — Симферополь возле Белогорска») and a town's
+micro-districts that share a village's name («Солнечный» in a Kerch community); 13 of its 25 rows
+failed before. Two blind rows of golden_geo_hard.tsv expected the first end of a route although the
+text names the place on it («Симферополь - Евпатория в районе Сак», «Симферополь — Феодосия, у
+Белогорска»); they now expect Саки and Белогорск.
 """
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ import pytest
 
 from nlp.geo import locate, locate_many
 
-TABLES = ("golden_geo.tsv", "golden_geo_hard.tsv", "golden_geo_demonyms.tsv")
+TABLES = ("golden_geo.tsv", "golden_geo_hard.tsv", "golden_geo_demonyms.tsv", "golden_geo_routes.tsv")
 
 
 def read_golden(name: str) -> list[tuple[str, str | None, str | None, str | None]]:

@@ -79,3 +79,31 @@ def test_locate_many_with_ner_keeps_sure_places():
     plain, checked = locate_many(texts), locate_many(texts, ner=True)
     assert plain[0].settlement == "Находка" and checked[0].municipality is None
     assert plain[1] == checked[1]
+
+
+def test_route_ends_are_not_the_place_when_another_is_named():
+    from nlp.geo.gazetteer import load_gazetteer
+    from nlp.geo.matcher import find_mentions
+
+    text = "участок дороги Керчь — Симферополь возле Белогорска весь в ямах"
+    routes = [m.route for m in find_mentions(text, load_gazetteer())]
+    assert routes == ["Керчь — Симферополь", "Керчь — Симферополь", None]
+    assert locate(text).settlement == "Белогорск"
+
+
+def test_a_route_alone_gives_its_end_with_low_confidence_and_says_so():
+    alone = locate("на трассе Симферополь - Феодосия авария")
+    assert alone.settlement == "Симферополь" and alone.confidence < 0.5  # routing's review threshold
+    assert "only the route «Симферополь - Феодосия» is named: its first end" in alone.reason
+    at_home = locate("на трассе Симферополь - Феодосия авария", "городской округ Феодосия")
+    assert at_home.settlement == "Феодосия" and "its end in the source's home municipality" in at_home.reason
+    assert locate("Ялта — Массандра: нет воды").settlement == "Массандра"  # one okrug: a list, not a route
+
+
+def test_a_towns_micro_district_is_not_a_far_village_of_the_same_name():
+    kerch = locate("В Солнечном нет воды третий день", "городской округ Керчь")
+    assert (kerch.municipality, kerch.settlement, kerch.evidence) == ("городской округ Керчь", None, None)
+    assert "«Солнечном» is no place of the home municipality" in kerch.reason
+    assert locate("В Нижнем Солнечном нет воды").municipality is None  # a longer name the gazetteer lacks
+    assert locate("В Солнечном нет воды", "Симферопольский район").settlement == "Солнечное"  # one of home's
+    assert locate("пос. Солнечный: нет воды", "городской округ Керчь").municipality == "Севастополь"  # a cue

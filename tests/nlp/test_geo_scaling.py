@@ -9,12 +9,12 @@ import nlp.geo.resolve as resolve
 from nlp.geo.gazetteer import load_gazetteer
 from nlp.geo.matcher import find_mentions
 
-# Towns, an ambiguous ordinary word, a village with a cue: every path of the resolver.
-UNIT = "Ялта, Симферополь, Мирное, Солнечный, с. Заречное, Керчь, Феодосия, Массандра. "
+# Towns, an ambiguous ordinary word, a village with a cue, a route: every path of the resolver.
+UNIT = "Ялта, Симферополь, Мирное, Солнечный, с. Заречное, трасса Керчь — Феодосия, Массандра. "
 PER_UNIT = 8
 
 
-def lines_run(mentions: list, home: str | None) -> int:
+def lines_run(mentions: list, home: str | None, urban: bool) -> int:
     """Lines of resolve.py executed by answer() on these mentions."""
     count = 0
 
@@ -29,7 +29,7 @@ def lines_run(mentions: list, home: str | None) -> int:
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        resolve.answer(mentions, home)
+        resolve.answer(mentions, home, urban)
     finally:
         sys.settrace(previous)
     return count
@@ -44,11 +44,11 @@ def mentions_of(n: int) -> list:
 
 def test_resolving_4000_mentions_takes_a_bounded_number_of_steps():
     mentions = mentions_of(4000)
-    for home in (None, "городской округ Керчь", "Симферопольский район"):
-        assert lines_run(mentions, home) < 150 * len(mentions)  # ~70 now; quadratic was ~1,000s
+    for home, urban in ((None, False), ("городской округ Керчь", True), ("Симферопольский район", False)):
+        assert lines_run(mentions, home, urban) < 150 * len(mentions)  # ~70 now; quadratic was ~1,000s
 
 
 def test_work_grows_linearly_with_the_mentions():
     small, large = mentions_of(2000), mentions_of(8000)
-    ratio = lines_run(large, None) / lines_run(small, None)
+    ratio = lines_run(large, None, False) / lines_run(small, None, False)
     assert ratio < 5, f"4x the mentions cost {ratio:.1f}x the work (quadratic would be ~16x)"
