@@ -161,11 +161,9 @@ def readings(word: str, pos: str) -> tuple[tuple[str, str, str], ...]:
     return tuple((p.tag.case, p.tag.number, p.tag.gender) for p in parses if pos in p.tag and "Geox" not in p.tag)
 
 
-def is_prefixed(tokens: list[Token], lemmas: list[str], i: int, gaz: Gazetteer) -> bool:
-    """A capitalised adjective that starts other names of the region («Нижний», «Новая», «Красный»)
-    right before token i: the two words are one name, and not the place named by the second."""
-    if i == 0 or lemmas[i - 1] not in gaz.prefixes:
-        return False
+def is_prefixed(tokens: list[Token], i: int) -> bool:
+    """Token i-1, whose lemma starts other names of the region («Нижний», «Новая», «Красный»), is a
+    capitalised adjective: the two words are one name, and not the place named by the second."""
     word = tokens[i - 1].text
     return word[:1].isupper() and bool(readings(word.lower(), "ADJF"))
 
@@ -185,13 +183,14 @@ def match_at(text: str, tokens: list[Token], lemmas: list[str], i: int, gaz: Gaz
         capital = capital_at(text, tokens, i, i + n)
         if capital and not cue and any(e.cue for e in entries) and modifies_noun(tokens, i + n):
             capital = ""
-        if not cue and is_prefixed(tokens, lemmas, i, gaz) and not all(e.place.type == "г." for e in entries):
+        if i and lemmas[i - 1] in gaz.prefixes and not cue and is_prefixed(tokens, i) \
+                and not all(e.place.type == "г." for e in entries):
             return None  # «Нижний Солнечный», «Новая Николаевка»: a longer name the gazetteer lacks
-        homonyms = len({e.place.id for e in entries})
+        homonyms = len(entries)  # one entry per place and key
         entries, support = usable(entries, cue, capital, surface)
         if entries:
             street = street_after(text, tokens, lemmas, i + n)
-            return Mention(start, stop, text[start:stop], entries, cue, support, street, homonyms=homonyms)
+            return Mention(start, stop, text[start:stop], entries, cue, support, street, None, homonyms)
     return None
 
 
@@ -227,22 +226,25 @@ def may_mention(text: str, gaz: Gazetteer) -> bool:
 
 def mark_routes(text: str, mentions: list[Mention]) -> list[Mention]:
     """Mark settlements joined by dashes as the ends of a route name («Керчь — Симферополь», «Ялта-Алушта»)."""
-    marked = list(mentions)
-    i = 0
-    while i < len(mentions):
-        j = i
-        while j + 1 < len(mentions) and is_route_link(text, mentions[j], mentions[j + 1]):
-            j += 1
-        if j > i:
-            route = text[mentions[i].start:mentions[j].stop]
-            marked[i:j + 1] = [replace(m, route=route) for m in mentions[i:j + 1]]
-        i = j + 1
+    if len(mentions) < 2 or not _DASHES.search(text):
+        return mentions
+    links = [k for k in range(len(mentions) - 1) if mentions[k + 1].start - mentions[k].stop < 8
+             and is_route_link(text, mentions[k], mentions[k + 1])]
+    marked = list(mentions) if links else mentions
+    k = 0
+    while k < len(links):  # a chain of links is one route: «Симферополь–Алушта–Ялта»
+        first = last = links[k]
+        while k + 1 < len(links) and links[k + 1] == last + 1:
+            k, last = k + 1, links[k + 1]
+        route = text[mentions[first].start:mentions[last + 1].stop]
+        marked[first:last + 2] = [replace(m, route=route) for m in mentions[first:last + 2]]
+        k += 1
     return marked
 
 
 def is_route_link(text: str, left: Mention, right: Mention) -> bool:
-    """Settlements of different municipalities with only a dash between them («Ялта — Массандра: …»,
-    both in one okrug, stays a list: its municipality is sure)."""
+    """Settlements of different municipalities with only a dash and a few spaces between them
+    («Ялта — Массандра: …», both in one okrug, stays a list: its municipality is sure)."""
     return bool(_ROUTE_DASH.fullmatch(text, left.stop, right.start)) and \
         all(e.place.kind == "settlement" for m in (left, right) for e in m.entries) and \
         not {e.place.municipality for e in left.entries} & {e.place.municipality for e in right.entries}

@@ -212,11 +212,13 @@ def answer(mentions: list[Mention], home: str | None, urban: bool = False) -> Ge
 
     A route's ends («трасса Керчь — Симферополь») give the answer only when no other place is named.
     """
+    if not mentions:
+        return home_only(home)
     contexts = (anchors(mentions), neighbours(mentions))
     local: list[Mention] = []
     choices: list[Choice] = []
     for mention in mentions:
-        if is_local(mention, contexts, home, urban):
+        if urban and is_local(mention, contexts, home, urban):
             local.append(mention)
             continue
         choice = choose(mention, contexts, home)
