@@ -10,6 +10,7 @@ from typing import Any
 
 PLATFORMS = ("vk", "tg", "web", "replay")
 IMPORTANCE = ("normal", "high")
+GENRES = ("complaint", "notice", "other")  # notice: an official announcement (outage, works, answer), not a complaint
 OUTCOMES = ("create", "attach", "review", "ignore")
 
 
@@ -62,6 +63,8 @@ class AnalysisInput:
     text: str
     home_municipality: str | None = None
     source_kind: str | None = None  # госпаблик | community | media | web
+    kind: str | None = None  # post | comment | article (the item's kind)
+    by_source: bool | None = None  # written by the page/channel itself (a госпаблик's own post), not a visitor
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Analysis:
     geo_confidence: float = 0.0
     importance: str = "normal"
     reasons: tuple[str, ...] = ()
+    genre: str | None = None  # complaint | notice | other (None: an analysis made before genres existed)
 
 
 @dataclass(frozen=True)
