@@ -125,6 +125,7 @@ class AnalysisRow(Base):
     model_version: Mapped[str] = mapped_column(sa.String(64))
     is_complaint: Mapped[bool]
     complaint_proba: Mapped[float]
+    genre: Mapped[str | None] = mapped_column(sa.String(16))  # complaint | notice | other; NULL: made before genres
     topic_group: Mapped[str | None] = mapped_column(sa.String(128))
     topic: Mapped[str | None] = mapped_column(sa.String(256))
     topic_proba: Mapped[float] = mapped_column(default=0.0)

@@ -52,3 +52,24 @@ def test_daemons_starting_together_upgrade_one_empty_schema(pg_url):
         heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
         assert [MigrationContext.configure(conn).get_current_revision()] == heads
     engine.dispose()
+
+
+def test_0005_adds_analyses_genre_and_old_rows_stay_null(db_url):
+    """Analyses stored before genres existed keep genre NULL after the upgrade; new ones store it."""
+    import sqlalchemy as sa
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO items (platform, source, item_id, kind, published_at, text_hash, revision, "
+                             "stage, first_seen_at, updated_at) VALUES ('vk', 'vk:wall:-1', '1', 'post', "
+                             "'2026-11-20 00:00:00', 'h', 1, 'route', '2026-11-20 00:00:00', '2026-11-20 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO analyses (item_pk, revision, model_version, is_complaint, complaint_proba, "
+                             "topic_proba, geo_confidence, importance, reasons, created_at) VALUES (1, 1, 'old', "
+                             "true, 0.9, 0.8, 0.0, 'normal', '[]', '2026-11-20 00:00:00')"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT genre FROM analyses")).scalars().all() == [None]
+        conn.execute(sa.text("UPDATE analyses SET genre = 'notice'"))
+        assert conn.execute(sa.text("SELECT genre FROM analyses")).scalar() == "notice"
+    engine.dispose()
