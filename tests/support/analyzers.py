@@ -9,7 +9,8 @@ TOPICS = (("воды", "ЖКХ"), ("яма", "Дороги"), ("мусор", "Ж
 
 
 class RoutableAnalyzer:
-    """Complaint when the text says 'нет'; topic by keyword; the place is the source's home municipality.
+    """Complaint when the text says 'нет' (a notice when it says «Уведомляем»: an official announcement, even
+    with 'нет' in it); topic by keyword; the place is the source's home municipality.
 
     Confidences clear the routing thresholds, so complaints become tickets (and outbox rows).
     """
@@ -26,9 +27,11 @@ class RoutableAnalyzer:
 
     def analyze_one(self, x) -> Analysis:
         text = x.text.lower()
-        complaint = "нет" in text
+        genre = "notice" if "уведомляем" in text else "complaint" if "нет" in text else "other"
+        complaint = genre == "complaint"
         group = next((g for word, g in TOPICS if word in text), "Благоустройство")
         return Analysis(item_pk=x.item_pk, model_version=self.version, is_complaint=complaint,
                         complaint_proba=0.9 if complaint else 0.1, topic_group=group, topic_proba=0.8,
                         municipality=x.home_municipality, geo_confidence=0.9 if x.home_municipality else 0.0,
-                        geo_evidence=x.home_municipality, importance="normal", reasons=("routable test analyzer",))
+                        geo_evidence=x.home_municipality, importance="normal", reasons=("routable test analyzer",),
+                        genre=genre)
