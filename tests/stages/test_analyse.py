@@ -16,7 +16,7 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.items import save_page
 from storage.tables import AnalysisRow, Item, Source
 from tests.stages.fakes import EchoAnalyzer
-from tsur.records import Page, RawItem
+from tsur.records import AnalysisInput, Page, RawItem
 from tsur.stages.analyse import analyse_pending
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,3 +171,128 @@ def test_unknown_home_municipality_in_the_database_does_not_poison_a_batch(sessi
                                 .join(AnalysisRow, AnalysisRow.item_pk == Item.id)).all())
     assert places == {"0": "городской округ Ялта", "1": None, "2": "городской округ Ялта"}
     assert len([r for r in caplog.records if typo in r.getMessage()]) == 1
+
+
+class RecordingAnalyzer(EchoAnalyzer):
+    """Keeps the inputs it was given."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs = []
+
+    def analyze(self, inputs):
+        self.inputs += list(inputs)
+        return super().analyze(inputs)
+
+
+def test_inputs_carry_the_items_kind_and_whether_the_source_wrote_it(sessions):
+    """A госпаблик's own wall post, a visitor's post, a comment, a site's article and a replayed item whose raw
+    payload cannot tell: kind and by_source reach the analyzer with the source's kind."""
+    with sessions.begin() as s:
+        wall = Source(key="vk:wall:-100001", platform="vk", handle="-100001", kind="госпаблик")
+        site = Source(key="web:https://simf.rk.gov.ru/news", platform="web", handle="https://simf.rk.gov.ru/news",
+                      kind="web")
+        replay = Source(key="replay:old.jsonl", platform="replay", handle="old.jsonl")
+        s.add_all([wall, site, replay])
+        s.flush()
+        own = {"id": 1, "owner_id": -100001, "from_id": -100001, "date": 1794807600, "text": "Уведомляем"}
+        save_page(s, wall, Page((
+            RawItem("vk", wall.key, "1", T0, "Уведомляем об отключении воды", raw=own),
+            RawItem("vk", wall.key, "2", T0, "нет воды", raw={**own, "id": 2, "from_id": "vk:0123456789abcdef"}),
+            RawItem("vk", wall.key, "1_3", T0, "и у нас нет", kind="comment", parent_id="1",
+                    raw={"id": 3, "post_id": 1, "owner_id": -100001, "from_id": -100001}),
+        ), None))
+        save_page(s, site, Page((RawItem("web", site.key, "n1", T0, "Плановые работы", kind="article",
+                                         raw={"url": "https://simf.rk.gov.ru/news/1"}),), None))
+        save_page(s, replay, Page((RawItem("vk", replay.key, "9", T0, "нет света"),), None))
+    analyzer = RecordingAnalyzer()
+    analyse_pending(sessions, analyzer, worker="w")
+    with sessions() as s:
+        ids = dict(s.execute(sa.select(Item.id, Item.item_id)).all())
+    seen = {ids[x.item_pk]: (x.kind, x.by_source, x.source_kind) for x in analyzer.inputs}
+    assert seen == {"1": ("post", True, "госпаблик"), "2": ("post", False, "госпаблик"),
+                    "1_3": ("comment", False, "госпаблик"), "n1": ("article", True, "web"),
+                    "9": ("post", None, "community")}
+
+
+def test_genre_is_stored_with_each_analysis(sessions):
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-1", platform="vk", handle="-1")
+        s.add(src)
+        s.flush()
+        save_page(s, src, Page(tuple(RawItem("vk", src.key, str(n), T0, text) for n, text in enumerate(
+            ["нет воды третий день", "спасибо коммунальщикам", "Уведомляем: завтра воды нет с 9 до 17"])), None))
+    analyse_pending(sessions, EchoAnalyzer(), worker="w")
+    with sessions() as s:
+        rows = {i: (g, c) for i, g, c in s.execute(sa.select(Item.item_id, AnalysisRow.genre, AnalysisRow.is_complaint)
+                                                   .join(AnalysisRow, AnalysisRow.item_pk == Item.id))}
+    assert rows == {"0": ("complaint", True), "1": ("other", False), "2": ("notice", False)}
+
+
+@pytest.mark.parametrize("genre,is_complaint,error", [
+    ("rant", False, "genre 'rant' is not one of complaint, notice, other"),
+    ("notice", True, "is_complaint=True but genre 'notice'"),
+])
+def test_an_analysis_with_a_bad_genre_parks_its_item(sessions, genre, is_complaint, error):
+    from dataclasses import replace
+
+    class Bad(EchoAnalyzer):
+        def analyze(self, inputs):
+            return [replace(a, genre=genre, is_complaint=is_complaint) if "плохой" in x.text else a
+                    for a, x in zip(super().analyze(inputs), inputs)]
+
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-1", platform="vk", handle="-1")
+        s.add(src)
+        s.flush()
+        save_page(s, src, Page((RawItem("vk", src.key, "1", T0, "нет воды"),
+                                RawItem("vk", src.key, "2", T0, "плохой")), None))
+    analyse_pending(sessions, Bad(), worker="w")
+    with sessions() as s:
+        stages = dict(s.execute(sa.select(Item.item_id, Item.stage)).all())
+        parked = s.scalar(sa.select(Item.error).where(Item.item_id == "2"))
+    assert stages == {"1": "route", "2": "failed"} and error in parked
+
+
+def test_an_analysis_read_back_from_its_row_is_the_same_analysis(sessions):
+    """Every field survives the row, genre included; an old row without a genre reads back as genre None."""
+    from tsur.records import Analysis
+    from tsur.stages.analyse import analysis_of, analysis_row
+
+    seed(sessions, 1)
+    full = Analysis(item_pk=1, model_version="m", is_complaint=False, complaint_proba=0.12, topic_group="ЖКХ",
+                    topic_proba=0.8, topic="Водоснабжение", municipality="городской округ Ялта", settlement="Ялта",
+                    geo_evidence="в Ялте", geo_confidence=0.9, importance="high",
+                    reasons=("notice 0.81", "geo: «в Ялте»"), genre="notice")
+    with sessions.begin() as s:
+        s.add(analysis_row(full, s.get(Item, 1), "w"))
+    with sessions() as s:
+        row = s.scalar(sa.select(AnalysisRow))
+        assert analysis_of(row) == full
+        row.genre = None
+        assert analysis_of(row).genre is None
+
+
+def test_a_comment_inherits_the_place_of_a_notice_and_the_parent_keeps_its_genre(sessions):
+    """A comment under an administration's notice names no place: it takes the notice's place; the parent analysis
+    read back from its row is still a notice."""
+    from tsur.stages.analyse import _parent_places
+
+    with sessions.begin() as s:
+        src = Source(key="vk:wall:-1", platform="vk", handle="-1")
+        s.add(src)
+        s.flush()
+        save_page(s, src, Page((RawItem("vk", src.key, "10", T0, "Уведомляем: в Ялте не будет воды"),), None))
+    analyse_pending(sessions, PlaceAnalyzer(), worker="w")
+    with sessions.begin() as s:
+        save_page(s, s.scalar(sa.select(Source)), Page((RawItem("vk", src.key, "10_1", T0, "опять нет",
+                                                                kind="comment", parent_id="10"),), None))
+    with sessions() as s:
+        comment = s.scalar(sa.select(Item).where(Item.item_id == "10_1"))
+        [result] = PlaceAnalyzer().analyze([AnalysisInput(comment.id, comment.text)])
+        parent = _parent_places(s, [comment], {comment.id: result})[comment.id]
+    assert parent.genre == "notice" and parent.municipality == "городской округ Ялта"
+    analyse_pending(sessions, PlaceAnalyzer(), worker="w")
+    with sessions() as s:
+        row = s.scalar(sa.select(AnalysisRow).join(Item, Item.id == AnalysisRow.item_pk).where(Item.item_id == "10_1"))
+    assert (row.genre, row.municipality) == ("complaint", "городской округ Ялта")

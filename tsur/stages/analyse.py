@@ -11,10 +11,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.authorship import written_by_source
 from storage.items import claim_items
 from storage.runs import record_run
 from storage.tables import AnalysisRow, Item, Source
-from tsur.records import Analysis, AnalysisInput
+from tsur.records import GENRES, Analysis, AnalysisInput
 from tsur.stages.failures import run_batch
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,43 @@ def _contexts(session: Session, items: list[Item]) -> dict[str, tuple[str | None
     return {r.key: (r.home_municipality, r.kind) for r in rows}
 
 
+def analysis_input(item: Item, home_municipality: str | None, source_kind: str | None) -> AnalysisInput:
+    """What the NLP reads about one stored item: its text, kind, whether its source wrote it, the source's context."""
+    return AnalysisInput(item.id, item.text or "", home_municipality, source_kind, kind=item.kind,
+                         by_source=written_by_source(item.platform, item.kind, item.source, item.raw))
+
+
+def check_genre(result: Analysis) -> None:
+    """A genre is one of GENRES (or None from an analyzer without genres) and agrees with is_complaint."""
+    if result.genre is None:
+        return
+    if result.genre not in GENRES:
+        raise ValueError(f"item {result.item_pk}: genre {result.genre!r} is not one of {', '.join(GENRES)}")
+    if bool(result.is_complaint) != (result.genre == "complaint"):
+        raise ValueError(f"item {result.item_pk}: is_complaint={result.is_complaint} but genre {result.genre!r}")
+
+
 def analysis_row(result: Analysis, item: Item, worker: str) -> AnalysisRow:
-    """The table row for one analysis of one item revision."""
+    """The table row for one analysis of one item revision (ValueError for a genre that cannot be stored)."""
+    check_genre(result)
     return AnalysisRow(
         item_pk=item.id, revision=item.revision, model_version=result.model_version,
-        is_complaint=result.is_complaint, complaint_proba=float(result.complaint_proba),
+        is_complaint=result.is_complaint, complaint_proba=float(result.complaint_proba), genre=result.genre,
         topic_group=result.topic_group, topic=result.topic, topic_proba=float(result.topic_proba),
         municipality=result.municipality, settlement=result.settlement, geo_evidence=result.geo_evidence,
         geo_confidence=float(result.geo_confidence), importance=result.importance,
         reasons=list(result.reasons), worker=worker,
     )
+
+
+def analysis_of(row: AnalysisRow) -> Analysis:
+    """The Analysis a stored row holds (genre None for a row made before genres)."""
+    return Analysis(
+        item_pk=row.item_pk, model_version=row.model_version, is_complaint=row.is_complaint,
+        complaint_proba=row.complaint_proba, topic_group=row.topic_group, topic_proba=row.topic_proba,
+        topic=row.topic, municipality=row.municipality, settlement=row.settlement, geo_evidence=row.geo_evidence,
+        geo_confidence=row.geo_confidence, importance=row.importance, reasons=tuple(row.reasons or ()),
+        genre=row.genre)
 
 
 def _parent_places(session: Session, items: list[Item], results: dict[int, Analysis]) -> dict[int, Analysis]:
@@ -60,11 +88,7 @@ def _parent_places(session: Session, items: list[Item], results: dict[int, Analy
             .order_by(AnalysisRow.id.desc()).limit(1)
         ).scalar()
         if row is not None:
-            stored[(source, parent_id)] = Analysis(
-                item_pk=row.item_pk, model_version=row.model_version, is_complaint=row.is_complaint,
-                complaint_proba=row.complaint_proba, topic_group=row.topic_group, topic_proba=row.topic_proba,
-                municipality=row.municipality, settlement=row.settlement, geo_evidence=row.geo_evidence,
-                geo_confidence=row.geo_confidence)
+            stored[(source, parent_id)] = analysis_of(row)
     parents = {**stored, **in_batch}
     found = {}
     for item in orphans:
@@ -104,7 +128,7 @@ def analyse_claimed(sessions: sessionmaker[Session], analyzer: Analyzer, *, work
         if not items:
             return Counter()
         ctx = _contexts(s, items)
-        inputs = [AnalysisInput(i.id, i.text or "", *ctx.get(i.source, (None, None))) for i in items]
+        inputs = [analysis_input(i, *ctx.get(i.source, (None, None))) for i in items]
         results = analyzer.analyze(inputs)
         if len(results) != len(items):
             raise RuntimeError(f"analyzer returned {len(results)} results for {len(items)} items")
