@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from routing.policy import Policy
 from routing.rules import MUNICIPAL, TRIAGE, TRIAGE_RULE, candidates, norm
 
+NOTICE_RULE = "notice"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -53,9 +55,18 @@ def conflicts(policy: Policy, analysis) -> list[str]:
     return found
 
 
+def is_notice(analysis) -> bool:
+    """An official announcement (outage, works, an answer): counted in statistics, never a ticket or a review."""
+    return getattr(analysis, "genre", None) == "notice"
+
+
 def decide(policy: Policy, analysis) -> Verdict:
-    """The verdict for one analysis (an AnalysisRow or tsur.records.Analysis)."""
+    """The verdict for one analysis (an AnalysisRow or tsur.records.Analysis); genre None (an analysis made before
+    genres) is decided on is_complaint and the probabilities alone."""
     t, scores = policy.thresholds, scores_of(analysis)
+    if is_notice(analysis):
+        return Verdict("ignore", NOTICE_RULE, f"official notice (complaint_proba {analysis.complaint_proba:.2f}): "
+                       "counted in statistics, not a complaint", scores=scores)
     if analysis.complaint_proba < t.complaint_ignore and not analysis.is_complaint and analysis.importance != "high":
         return Verdict("ignore", "not-complaint", f"complaint_proba {analysis.complaint_proba:.2f} < "
                        f"{t.complaint_ignore}", scores=scores)

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from routing.decide import Verdict, decide
+from routing.decide import NOTICE_RULE, Verdict, decide
 from routing.incidents import OPEN, Match, add_sample, find_incident, find_source_incident, linked_hashes, window_start
 from routing.outbox import enqueue
 from routing.policy import Policy, load_policy
@@ -168,7 +168,8 @@ def keep(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, 
     if changed and ticket.status in OPEN and ticket.merged_into is None:
         session.add(TicketEvent(ticket_id=ticket.id, at=now, actor=ACTOR, kind=FLAG_KIND, old_value=ticket.agency,
                                 reason=reason, data={"by": ACTOR, "item_pk": item.id}))
-    if analysis.importance == "high" and ticket.importance != "high" and ticket.status in OPEN:
+    if (analysis.importance == "high" and ticket.importance != "high" and ticket.status in OPEN
+            and verdict.rule != NOTICE_RULE):  # an urgent announcement does not make the complaint urgent
         escalate(session, ticket, now, policy)
     ticket.updated_at = now
     return Decision(item.id, "attach", KEPT_RULE, reason, ticket.agency, ticket.id, dict(verdict.scores),
@@ -176,9 +177,12 @@ def keep(session: Session, item: Item, analysis: AnalysisRow, verdict: Verdict, 
 
 
 def differences(policy: Policy, ticket: Ticket, analysis: AnalysisRow, verdict: Verdict) -> list[str]:
-    """What a confident new analysis says that contradicts the ticket: not a complaint, another place or topic."""
+    """What a confident new analysis says that contradicts the ticket: not a complaint (an official notice), another
+    place or topic."""
     found, t = [], policy.thresholds
-    if verdict.outcome == "ignore":
+    if verdict.rule == NOTICE_RULE:
+        found.append(f"now an official notice, not a complaint (complaint_proba {analysis.complaint_proba:.2f})")
+    elif verdict.outcome == "ignore":
         found.append(f"no longer a complaint (complaint_proba {analysis.complaint_proba:.2f})")
     if (analysis.municipality and ticket.municipality and analysis.municipality != ticket.municipality
             and (analysis.geo_confidence or 0.0) >= t.geo):

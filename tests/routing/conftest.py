@@ -46,8 +46,8 @@ def add_pair(session, text: str = "Нет воды в доме на улице �
              complaint_proba: float = 0.95, topic_group: str | None = "ЖКХ", topic: str | None = None,
              topic_proba: float = 0.9, municipality: str | None = "городской округ Керчь", settlement: str | None = None,
              geo_confidence: float = 0.9, importance: str = "normal", item_id: str | None = None,
-             reasons: tuple = (), published_at: datetime = NOW) -> tuple[Item, AnalysisRow]:
-    """Store one item and its analysis (flushed, not committed)."""
+             reasons: tuple = (), published_at: datetime = NOW, genre: str | None = None) -> tuple[Item, AnalysisRow]:
+    """Store one item and its analysis (flushed, not committed); genre None is an analysis made before genres."""
     n = next(_ids)
     item = Item(platform=platform, source=source, item_id=item_id or f"i{n}", parent_id=parent_id, kind=kind,
                 published_at=published_at, text=text, text_hash=hashlib.sha256(text.encode()).hexdigest(),
@@ -57,7 +57,7 @@ def add_pair(session, text: str = "Нет воды в доме на улице �
     analysis = AnalysisRow(item_pk=item.id, revision=1, model_version="test", is_complaint=is_complaint,
                            complaint_proba=complaint_proba, topic_group=topic_group, topic=topic,
                            topic_proba=topic_proba, municipality=municipality, settlement=settlement,
-                           geo_confidence=geo_confidence, importance=importance, reasons=list(reasons))
+                           geo_confidence=geo_confidence, importance=importance, reasons=list(reasons), genre=genre)
     session.add(analysis)
     session.flush()
     return item, analysis

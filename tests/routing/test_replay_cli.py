@@ -48,6 +48,24 @@ def test_replay_shows_changes_by_agency_without_writing(sessions, policy, tmp_pa
     assert report.lines()[0].endswith("3 of 4 decisions would change")
 
 
+def test_replay_reports_the_stages_decisions_for_notices(sessions, policy, tmp_path):
+    """Notices (high importance or not, with or without a place) are ignored by replay as by the stage: the same
+    rules change nothing, a candidate moves only the complaints."""
+    notice = {"is_complaint": False, "complaint_proba": 0.12, "genre": "notice"}
+    with sessions() as s, s.begin():
+        pairs = [add_pair(s, "Уведомляем: плановое отключение воды на Ленина", item_id="n1", **notice),
+                 add_pair(s, "Аварийное отключение воды, бригада работает", item_id="n2", importance="high", **notice),
+                 add_pair(s, "Уведомляем о ремонте водовода", item_id="n3", municipality=None, **notice),
+                 add_pair(s, "Нет воды в доме на улице Ленина", item_id="c1", genre="complaint")]
+        decisions = route_items(s, pairs, now=NOW, policy=policy)
+    assert [(d.outcome, d.rule) for d in decisions] == [("ignore", "notice")] * 3 + [("create", "zhkh-local")]
+    with sessions() as s:
+        same = replay(s, policy)
+        moved = replay(s, load_policy(candidate(tmp_path, "zhkh-local")))
+    assert (same.total, same.changed) == (4, 0)
+    assert (moved.total, moved.changed, dict(moved.moves)) == (4, 1, {(KERCH_ADMIN, MINZHKH): 1})
+
+
 def test_check_command_exit_codes(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(app, ["check"])

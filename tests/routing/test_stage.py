@@ -35,6 +35,15 @@ def route(sessions, policy, *specs, now=NOW):
      "importance high but complaint_proba 0.20"),
     ({"municipality": "Севастополь"}, "review", "review:triage", "rule sevastopol"),
     ({}, "create", "zhkh-local", "rule zhkh-local"),
+    ({"genre": "complaint"}, "create", "zhkh-local", "rule zhkh-local"),
+    ({"genre": "other", "is_complaint": False, "complaint_proba": 0.1}, "ignore", "not-complaint",
+     "complaint_proba 0.10"),
+    ({"genre": "notice", "is_complaint": False, "complaint_proba": 0.12}, "ignore", "notice",
+     "official notice (complaint_proba 0.12): counted in statistics, not a complaint"),
+    ({"genre": "notice", "is_complaint": False, "complaint_proba": 0.3, "importance": "high"}, "ignore", "notice",
+     "official notice (complaint_proba 0.30)"),  # an emergency outage announced: no ticket, not even a review
+    ({"genre": "notice", "is_complaint": False, "complaint_proba": 0.12, "municipality": None}, "ignore", "notice",
+     "official notice"),
 ])
 def test_decision_outcomes(sessions, policy, spec, outcome, rule, reason):
     [decision] = route(sessions, policy, spec)
@@ -139,6 +148,8 @@ LOW_TOPIC = {"kind": "comment", "parent_id": "100", "topic_group": "Благоу
     ({"text": "Там ребёнок чуть не упал в яму", "is_complaint": False, "complaint_proba": 0.2,
       "importance": "high"}, "attach", "incident:thread"),
     ({"text": "Спасибо за новость", "is_complaint": False, "complaint_proba": 0.1}, "ignore", "not-complaint"),
+    ({"text": "Администрация: яму засыплют до пятницы, работы на контроле", "is_complaint": False,
+      "complaint_proba": 0.15, "importance": "high", "genre": "notice"}, "ignore", "notice"),  # an answer, no join
 ])
 def test_low_confidence_comment_joins_its_posts_ticket(sessions, policy, spec, outcome, rule):
     """A complaint (or high-importance) comment joins the open ticket of its post; the ticket keeps its topic/place."""
@@ -244,3 +255,28 @@ def test_edit_supersedes_the_open_review_of_the_earlier_revision(sessions, polic
     assert created.outcome == "create"
     with sessions() as s:
         assert [e.kind for e in review_queue(s, now=NOW)] == []
+
+
+def test_a_notice_repeating_a_tickets_text_does_not_join_it(sessions, policy):
+    """An administration reposting the text of a ticketed post as its announcement opens nothing and joins nothing."""
+    text = "На улице Ленина в Керчи нет воды, аварийная бригада работает, подача воды к 18:00"
+    [post] = route(sessions, policy, {"text": text})
+    [notice] = route(sessions, policy, {"text": text, "source": "vk:wall:-100001", "is_complaint": False,
+                                        "complaint_proba": 0.2, "importance": "high", "genre": "notice"})
+    assert post.outcome == "create" and (notice.outcome, notice.rule, notice.ticket_id) == ("ignore", "notice", None)
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(TicketItem)) == 1
+        assert s.get(Ticket, post.ticket_id).importance == "normal"
+
+
+def test_an_item_in_a_ticket_reanalysed_as_a_notice_stays_and_flags_the_ticket(sessions, policy):
+    [created] = route(sessions, policy, {"text": "Нет воды в доме на улице Ленина"})
+    edit(sessions, created.item_pk, text="Уведомляем: аварийное отключение воды до 18:00, ремонт водовода",
+         is_complaint=False, complaint_proba=0.1, genre="notice", importance="high")
+    [again] = route_waiting(sessions, policy)
+    assert (again.outcome, again.rule, again.ticket_id) == ("attach", "incident:kept", created.ticket_id)
+    assert "now an official notice, not a complaint (complaint_proba 0.10)" in again.reason
+    with sessions() as s:
+        [entry] = review_queue(s, now=NOW)
+        assert (entry.kind, entry.id) == ("ticket", created.ticket_id) and "official notice" in entry.reason
+        assert s.get(Ticket, created.ticket_id).importance == "normal"  # the notice's urgency does not escalate it
