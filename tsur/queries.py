@@ -276,7 +276,7 @@ def source_health(session: Session, *, now: datetime | None = None, silent_facto
 def stats_by(session: Session, by: str = "agency", *, since: datetime | None = None) -> list[dict[str, Any]]:
     """Tickets per agency or municipality: total, open, high, overdue, closed by reason, items."""
     if by not in ("agency", "municipality"):
-        raise ValueError(f"stats by {by!r}: use agency or municipality")
+        raise ValueError(f"stats of tickets by {by!r}: use agency or municipality")
     key = getattr(Ticket, by)
     is_open = Ticket.status.not_in(CLOSED_STATUSES)
 
@@ -294,3 +294,34 @@ def stats_by(session: Session, by: str = "agency", *, since: datetime | None = N
     if since is not None:
         stmt = stmt.where(Ticket.created_at >= since)
     return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def post_stats(session: Session, by: str = "topic_group", *, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Analysed items (posts, comments, articles), each by its newest analysis (of its latest analysed revision),
+    per topic group or municipality: posts, complaints, notices, other, high importance; `since` keeps items
+    published since then. Analyses made before genres count as complaint or other by is_complaint.
+
+    Example: post_stats(s, "municipality", since=utcnow() - timedelta(days=30))
+    """
+    if by == "agency":
+        raise ValueError("stats of posts by agency: posts have no agency (only tickets do); "
+                         "use --by topic_group or municipality")
+    if by not in ("topic_group", "municipality"):
+        raise ValueError(f"stats of posts by {by!r}: use topic_group or municipality")
+    a = AnalysisRow
+    key, notice = getattr(a, by), a.genre == "notice"
+
+    def count_if(cond):
+        return sa.func.count(sa.case((cond, a.id)))
+
+    newest = sa.select(sa.func.max(a.id)).group_by(a.item_pk)
+    stmt = (sa.select(key.label("name"), sa.func.count(a.id).label("posts"),
+                      count_if(a.is_complaint).label("complaints"),
+                      count_if(sa.and_(~a.is_complaint, notice)).label("notices"),
+                      count_if(sa.and_(~a.is_complaint, sa.or_(a.genre.is_(None), ~notice))).label("other"),
+                      count_if(a.importance == "high").label("high"))
+            .where(a.id.in_(newest)).group_by(key))
+    if since is not None:
+        stmt = stmt.join(Item, Item.id == a.item_pk).where(Item.published_at >= since)
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    return sorted(rows, key=lambda r: (-r["posts"], r["name"] is None, r["name"] or ""))

@@ -56,8 +56,8 @@ def lite(sqlite_url):
 def seed(sessions, text: str, *, source: str = "vk:wall:-1", item_id: str | None = None,
          published_at: datetime | None = None, complaint_proba: float = 0.95, topic_group: str | None = "Дороги",
          topic_proba: float = 0.9, municipality: str | None = "городской округ Ялта", settlement: str | None = None,
-         geo_confidence: float = 0.9, importance: str = "normal") -> int:
-    """One item with an analysis, waiting for routing; returns the item pk."""
+         geo_confidence: float = 0.9, importance: str = "normal", genre: str | None = None) -> int:
+    """One item with an analysis, waiting for routing; returns the item pk (genre None: analysed before genres)."""
     with sessions.begin() as s:
         if s.scalar(sa.select(Source.id).where(Source.key == source)) is None:
             s.add(Source(key=source, platform=source.split(":")[0], handle=source.split(":")[-1]))
@@ -70,7 +70,8 @@ def seed(sessions, text: str, *, source: str = "vk:wall:-1", item_id: str | None
         s.add(AnalysisRow(item_pk=item.id, revision=1, model_version="test", is_complaint=complaint_proba >= 0.5,
                           complaint_proba=complaint_proba, topic_group=topic_group, topic=None,
                           topic_proba=topic_proba, municipality=municipality, settlement=settlement,
-                          geo_evidence=municipality, geo_confidence=geo_confidence, importance=importance))
+                          geo_evidence=municipality, geo_confidence=geo_confidence, importance=importance,
+                          genre=genre))
         return item.id
 
 

@@ -91,3 +91,33 @@ def test_every_help_example_parses_against_the_real_app():
                 for part in token.split(":"):
                     if part.startswith("samples/"):
                         assert (ROOT / part).exists(), f"{where}: example {one.strip()!r} names a missing {part}"
+
+
+def readme_examples(path) -> list[str]:
+    """Every `tsur …` command line in the fenced shell blocks of a README (comments dropped, `&&` split)."""
+    import shlex
+
+    lines, fenced = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif fenced:
+            for one in line.split("&&"):
+                args = shlex.split(one, comments=True)
+                if args and args[0] == "tsur":
+                    lines.append(args)
+    return lines
+
+
+def test_every_readme_example_parses_against_the_real_app():
+    """The command overviews in README.md and routing/README.md name only commands and options that exist."""
+    from pathlib import Path
+
+    root, app_command = Path(__file__).resolve().parents[2], typer.main.get_command(app)
+    examples = [(name, args) for name in ("README.md", "routing/README.md") for args in readme_examples(root / name)]
+    assert len(examples) >= 20 and any(args[:3] == ["tsur", "stats", "--of"] for _, args in examples)
+    for name, args in examples:
+        try:
+            _parse(app_command, args[1:])
+        except Exception as exc:  # noqa: BLE001 - click's usage errors and anything else
+            raise AssertionError(f"{name}: example {' '.join(args)!r} does not parse: {exc}") from None

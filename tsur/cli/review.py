@@ -123,7 +123,8 @@ def _show_item(st: State, d: dict) -> None:
     st.console.print(Panel(item["text"] or "(text purged)", title=f"item {item['id']} · {item['source']} · "
                            f"{cell(item['published_at'], tz=st.tz)}", subtitle=item["url"] or ""))
     if an:
-        st.console.print(f"analysis ({an['model_version']}): complaint={an['is_complaint']} "
+        genre = an.get("genre") or "- (analysed before genres)"
+        st.console.print(f"analysis ({an['model_version']}): genre {genre}, complaint={an['is_complaint']} "
                          f"p={cell(an['complaint_proba'])}; topic {an['topic_group'] or '-'} / {an['topic'] or '-'} "
                          f"p={cell(an['topic_proba'])}; place {an['municipality'] or '-'} / {an['settlement'] or '-'} "
                          f"({cell(an['geo_confidence'])}, «{an['geo_evidence'] or ''}»); importance {an['importance']}",

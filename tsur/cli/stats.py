@@ -1,4 +1,4 @@
-"""Ops: ticket counts per agency or per municipality."""
+"""Ops: ticket counts per agency or municipality; analysed posts per topic group or municipality."""
 from __future__ import annotations
 
 from enum import Enum
@@ -12,25 +12,45 @@ from tsur.cli.output import parse_duration, print_rows
 from tsur.cli.state import state
 
 
+class Of(str, Enum):
+    tickets = "tickets"
+    posts = "posts"
+
+
 class By(str, Enum):
     agency = "agency"
     municipality = "municipality"
+    topic_group = "topic_group"
 
 
-def stats(ctx: typer.Context, by: By = typer.Option(By.agency, "--by", help="Group by agency or municipality."),
-          since: Optional[str] = typer.Option(None, "--since", help="Only tickets created this recently (e.g. 7d).")
-          ) -> None:
-    """Tickets per agency or municipality: total, open, high importance, overdue, closing reasons, items.
+TICKET_COLUMNS = {"tickets": "Tickets", "open": "Open", "high": "High", "overdue": "Overdue",
+                  "satisfied": "Satisfied", "neutral": "Neutral", "unsatisfied": "Unsatisfied", "items": "Items"}
+POST_COLUMNS = {"posts": "Posts", "complaints": "Complaints", "notices": "Notices", "other": "Other",
+                "high": "High importance"}
+NO_NAME = {"agency": "(triage: no route)", "municipality": "(no place)", "topic_group": "(no topic)"}
+
+
+def stats(ctx: typer.Context,
+          of: Of = typer.Option(Of.tickets, "--of", help="Count tickets (default) or analysed posts: every item "
+                                "(post, comment, article) by its newest analysis, notices included."),
+          by: Optional[By] = typer.Option(None, "--by", help="Group tickets by agency (default) or municipality; "
+                                          "posts by topic_group (default) or municipality."),
+          since: Optional[str] = typer.Option(None, "--since", help="Only tickets created, or posts published, this "
+                                              "recently (e.g. 7d).")) -> None:
+    """Tickets per agency or municipality (total, open, high importance, overdue, closing reasons, items), or
+    analysed posts per topic group or municipality (posts, complaints, notices, other, high importance).
 
     Example: tsur stats --by municipality --since 30d
+    Example: tsur stats --of posts --by topic_group --since 7d
     """
     st = state(ctx)
     window = parse_duration(since)
+    group = (by or (By.topic_group if of is Of.posts else By.agency)).value
+    cutoff = utcnow() - window if window else None
     with st.sessions() as s:
-        rows = queries.stats_by(s, by.value, since=utcnow() - window if window else None)
+        rows = (queries.post_stats if of is Of.posts else queries.stats_by)(s, group, since=cutoff)
     for row in rows:
-        row["name"] = row["name"] or ("(triage: no route)" if by is By.agency else "(no place)")
-    columns = {"name": by.value.capitalize(), "tickets": "Tickets", "open": "Open", "high": "High",
-               "overdue": "Overdue", "satisfied": "Satisfied", "neutral": "Neutral", "unsatisfied": "Unsatisfied",
-               "items": "Items"}
-    print_rows(st, rows, columns, title=f"Tickets by {by.value}", widths={"name": 50}, empty="no tickets")
+        row["name"] = row["name"] or NO_NAME[group]
+    columns = {"name": group.replace("_", " ").capitalize(), **(POST_COLUMNS if of is Of.posts else TICKET_COLUMNS)}
+    print_rows(st, rows, columns, title=f"{of.value.capitalize()} by {group.replace('_', ' ')}", widths={"name": 50},
+               empty=f"no {'analysed posts' if of is Of.posts else 'tickets'}")
