@@ -49,6 +49,14 @@ def load_texts(n: int) -> list[str]:
     return [pool[i % len(pool)] for i in range(n)]
 
 
+def real_texts(n: int) -> list[str]:
+    """n quotes of datasets/real_posts (longer, news-style), repeated."""
+    from nlp.labelled_sets import load_real_posts
+
+    pool = load_real_posts()["text"].tolist()
+    return [pool[i % len(pool)] for i in range(n)]
+
+
 def crimean_texts(n: int) -> list[str]:
     """n posts from the bundled sample and the golden tables (most name a Crimean place), repeated."""
     from nlp.evaluation import read_golden
@@ -62,7 +70,7 @@ def crimean_texts(n: int) -> list[str]:
 def bench_analyzer(texts: list[str], batch: int, use_geo: bool) -> dict[str, float]:
     """Cold and warm posts/s of the shipped analyzer in batches of `batch`."""
     from nlp.analyzer import load_analyzer
-    from nlp.normalize import lemma
+    from nlp.normalize import word_info
     from tsur.records import AnalysisInput
 
     before = rss_mb()
@@ -70,7 +78,7 @@ def bench_analyzer(texts: list[str], batch: int, use_geo: bool) -> dict[str, flo
     analyzer.analyze([AnalysisInput(0, "прогрев загрузка словарей Ялта")])
     loaded = rss_mb()
     inputs = [AnalysisInput(i, t) for i, t in enumerate(texts)]
-    lemma.cache_clear()
+    word_info.cache_clear()
     out = {"rss_before_mb": before, "rss_loaded_mb": loaded}
     for name in ("cold", "warm"):
         start = time.perf_counter()
@@ -78,7 +86,7 @@ def bench_analyzer(texts: list[str], batch: int, use_geo: bool) -> dict[str, flo
             analyzer.analyze(inputs[i:i + batch])
         out[f"{name}_posts_per_s"] = len(inputs) / (time.perf_counter() - start)
     out["rss_after_mb"] = rss_mb()
-    out["lemma_cache_hit_rate"] = lemma.cache_info().hits / max(1, sum(lemma.cache_info()[:2]))
+    out["lemma_cache_hit_rate"] = word_info.cache_info().hits / max(1, sum(word_info.cache_info()[:2]))
     return out
 
 
@@ -134,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
               f"RSS {r['rss_before_mb']:.0f} MB before load, {r['rss_loaded_mb']:.0f} MB loaded, "
               f"{r['rss_after_mb']:.0f} MB after; lemma cache hit rate {r['lemma_cache_hit_rate']:.0%}")
     if not args.no_geo:
+        r = bench_analyzer(real_texts(args.n), args.batch, True)
+        print(f"analyzer + geo on real posts of 45 regions (datasets/real_posts, news and residents' words): "
+              f"cold {r['cold_posts_per_s']:,.0f} posts/s, warm {r['warm_posts_per_s']:,.0f} posts/s")
         r = bench_analyzer(crimean_texts(args.n), args.batch, True)
         print(f"analyzer + geo on Crimean posts (samples + golden tables, most name a place): "
               f"cold {r['cold_posts_per_s']:,.0f} posts/s, warm {r['warm_posts_per_s']:,.0f} posts/s")

@@ -15,7 +15,7 @@ from typing import Any
 
 import skops.io as sio
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: genre head (complaint / notice / other) and its own vectorizer
 META = "meta.json"
 VOCAB_SUFFIX = ".vocab.txt"
 # Types a shipped model may contain (skops refuses anything else that is not trusted by default).

@@ -1,8 +1,21 @@
-"""Evaluate a model version on the SPb time-split held-out part and on the hand-checked Crimean golden table.
+"""Evaluate a model version on every labelled set apart, and leave-one-source-out.
+
+Sets (nlp.data, nlp.labelled_sets): `real_posts` (quotes of public pages of 22 regions, in the project),
+`chuvashia` and `troitsk` (another region's portal and a town's forum, texts from ../shared/data), `spb` (the
+St Petersburg portal, latest 20 % by time), `social` (tweets and blog/news sentences: genre only) — each scored
+on its test part, which no model was fitted on — and the hand-checked Crimean golden table.
+
+Leave-one-source-out (`--loso`): for each labelled set, a model with the version's parameters is fitted on the
+train parts of every *other* source and scored on all rows of the left-out set (SPb: its test part) — the figure
+for a region or genre the model has never seen. It re-fits one model per set (minutes).
+
+Per set: topic accuracy, macro-F1 and per-group recall, the share auto-routable at 90/95 % topic precision;
+genre accuracy with complaint and notice precision/recall/F1 (a notice or news item called a complaint is a
+false complaint); importance agreement on complaints; municipality and settlement agreement on Crimean rows.
 
 Example:
-    python -m nlp.evaluation                    # active version, ../shared/data, golden table
-    python -m nlp.evaluation --version 2026.11.23-1 --sample 3000
+    python -m nlp.evaluation                           # active version, every set, golden table
+    python -m nlp.evaluation --loso --sets real_posts  # also the leave-one-source-out figure of real posts
 """
 from __future__ import annotations
 
@@ -14,9 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nlp import data, metrics
+from nlp import data, labelled_sets, metrics
 from nlp.analyzer import Analyzer, load_analyzer
-from nlp.features import model_text
 from nlp.lemma_rules import grams_of
 from nlp.topics import fine_topic, load_topic_rules
 from tsur.records import AnalysisInput
@@ -24,24 +36,33 @@ from tsur.records import AnalysisInput
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "nlp" / "golden_crimea.tsv"
 SHARED = ROOT.parent / "shared" / "data"
+SETS = ("real_posts", "chuvashia", "troitsk", "spb", "social")
+LOSO_SETS = ("real_posts", "chuvashia", "troitsk", "spb")
+CRIMEA = ("Республика Крым", "Севастополь")
+# how a labelled row would have reached the centre: (item kind, written by the page itself, source kind)
+CHANNEL_INPUT = {"official_post": ("post", True, "госпаблик"), "media_post": ("post", True, "media"),
+                 "citizen_comment": ("comment", False, "госпаблик"), "citizen_post": ("post", False, "community"),
+                 "appeal": ("post", False, None)}
 
 
 @dataclass(frozen=True)
 class Report:
-    """Scores of one version: `held_out` (SPb time split + other sources) and `golden` (Crimean table)."""
+    """Scores of one version: per set (test parts), leave-one-source-out, golden table, fine-topic rules."""
 
     version: str
-    held_out: dict[str, Any] = field(default_factory=dict)
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loso: dict[str, dict[str, Any]] = field(default_factory=dict)
     golden: dict[str, Any] = field(default_factory=dict)
     fine_topics: dict[str, Any] = field(default_factory=dict)
 
     def to_text(self) -> str:
         """A readable multi-line report."""
         lines = [f"model {self.version}"]
-        if self.held_out:
-            lines += ["", "== held-out (de-duplicated; SPb: latest 20 % by created_dt) =="]
-            lines += format_complaint(self.held_out.get("complaint"))
-            lines += format_topic("topic on SPb held-out", self.held_out.get("topic_spb"))
+        for name, scores in self.sets.items():
+            lines += ["", f"== {name}: test part ({scores['n']} rows, never trained on) =="] + format_set(scores)
+        for name, scores in self.loso.items():
+            lines += ["", f"== {name}: leave-one-source-out (a model fitted without any {name} row; "
+                          f"{scores['n']} rows) =="] + format_set(scores)
         if self.fine_topics:
             lines += ["", "== fine-topic rules on SPb appeals whose reason names an ИМ topic (true group given) =="]
             lines += format_fine_topics(self.fine_topics)
@@ -57,8 +78,33 @@ class Report:
         return "\n".join(lines)
 
 
+def format_set(s: dict[str, Any]) -> list[str]:
+    """Lines for one set's scores."""
+    out = format_genre(s.get("genre")) + format_topic("topic", s.get("topic"))
+    if s.get("importance"):
+        out.append(f"importance agreement on complaints: {s['importance']['accuracy']:.3f} (n={s['importance']['n']})")
+    for key in ("municipality", "settlement"):
+        if s.get(key):
+            out.append(f"{key} agreement on Crimean rows: {s[key]['accuracy']:.3f} (n={s[key]['n']})")
+    return out
+
+
+def format_genre(g: dict[str, Any] | None) -> list[str]:
+    """Lines for the genre scores."""
+    if not g:
+        return []
+    c, n = g["complaint"], g["notice"]
+    out = [f"complaint: precision {c['precision']:.3f}  recall {c['recall']:.3f}  F1 {c['f1']:.3f}  (n={c['support']}; "
+           "notices and other texts are not complaints)",
+           f"notice:    precision {n['precision']:.3f}  recall {n['recall']:.3f}  F1 {n['f1']:.3f}  (n={n['support']})",
+           f"genre accuracy {g['accuracy']:.3f} (n={g['n']}); truth → predicted: " + "; ".join(
+               f"{t} → " + "/".join(str(v) for v in row.values()) for t, row in g["confusion"].items())
+           + " (complaint/notice/other)"]
+    return out
+
+
 def format_complaint(c: dict[str, Any] | None) -> list[str]:
-    """Lines for the complaint scores."""
+    """Lines for binary complaint scores (golden table)."""
     if not c:
         return []
     out = [f"complaint: precision {c['precision']:.3f}  recall {c['recall']:.3f}  F1 {c['f1']:.3f}  "
@@ -91,6 +137,103 @@ def format_fine_topics(f: dict[str, Any]) -> list[str]:
                    f"(n={v['n']}); rules fired on {v['fired_elsewhere']:.3f} of {v['n_elsewhere']} other appeals "
                    "of the same groups (an upper bound of false alarms)")
         out += [f"  {reason[:60]:<60} right {m['right']:.3f} (n={m['n']})" for reason, m in v["by_reason"].items()]
+    return out
+
+
+def summary_line(scores: dict[str, dict[str, Any]]) -> str:
+    """One line over the sets: topic accuracy and complaint F1 of each."""
+    parts = []
+    for name, s in scores.items():
+        bits = []
+        if s.get("topic"):
+            bits.append(f"topic {s['topic']['accuracy']:.3f}")
+        if s.get("genre"):
+            bits.append(f"complaint F1 {s['genre']['complaint']['f1']:.3f}")
+        parts.append(f"{name} {' '.join(bits)} (n={s['n']})")
+    return "; ".join(parts)
+
+
+def inputs_of(rows: pd.DataFrame) -> list[AnalysisInput]:
+    """AnalysisInputs of labelled rows, their structure from the row's channel."""
+    channels = rows["channel"] if "channel" in rows else pd.Series([None] * len(rows), index=rows.index)
+    out = []
+    for i, (text, channel) in enumerate(zip(rows["text"].astype(str), channels)):
+        kind, by_source, source_kind = CHANNEL_INPUT.get(channel if isinstance(channel, str) else "", (None, None, None))
+        out.append(AnalysisInput(i, text, None, source_kind, kind, by_source))
+    return out
+
+
+def _present(rows: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    values = rows[column]
+    return (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
+
+
+def score_rows(analyzer: Analyzer, rows: pd.DataFrame) -> dict[str, Any]:
+    """Every score the labels of `rows` allow (genre, topic, importance, Crimean places)."""
+    rows = rows.reset_index(drop=True)
+    results = analyzer.analyze(inputs_of(rows))
+    out: dict[str, Any] = {"n": len(rows)}
+    genre = np.array([r.genre for r in results], dtype=object)
+    has = _present(rows, "genre")
+    if has.any():
+        out["genre"] = metrics.genre_scores(rows.loc[has, "genre"].to_numpy(dtype=object), genre[has])
+    has = _present(rows, "topic_group")
+    if has.any():
+        out["topic"] = metrics.topic_scores_of(rows.loc[has, "topic_group"].to_numpy(dtype=object),
+                                               np.array([r.topic_group for r in results], dtype=object)[has],
+                                               np.array([r.topic_proba for r in results])[has])
+    has = _present(rows, "importance") & _present(rows, "genre")
+    if has.any():
+        has &= (rows["genre"] == "complaint").to_numpy()
+        out["importance"] = metrics.agreement(rows.loc[has, "importance"].to_numpy(dtype=object),
+                                              np.array([r.importance for r in results], dtype=object)[has])
+    if "region" in rows and "municipality" in rows:
+        crimea = rows["region"].isin(CRIMEA).to_numpy()
+        if crimea.any():
+            for key in ("municipality", "settlement"):
+                truth = rows[key].where(_present(rows, key), None).to_numpy(dtype=object)[crimea]
+                got = np.array([getattr(r, key) for r in results], dtype=object)[crimea]
+                out[key] = metrics.agreement(truth, got)
+    return out
+
+
+def set_rows(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of one set in the split layout of nlp.data (social = sentirueval and cedr)."""
+    if name == "social":
+        return rows[rows["source"].str.match(r"^(sentirueval|cedr)")]
+    return rows[rows["source"] == name]
+
+
+def score_test_parts(heads_or_analyzer, test_rows: pd.DataFrame, sets: tuple[str, ...] = SETS
+                     ) -> dict[str, dict[str, Any]]:
+    """Scores of every set present in `test_rows` (a model's held-out rows)."""
+    analyzer = heads_or_analyzer if isinstance(heads_or_analyzer, Analyzer) else Analyzer.from_heads(heads_or_analyzer)
+    out = {}
+    for name in sets:
+        part = set_rows(test_rows, name)
+        if len(part):
+            out[name] = score_rows(analyzer, part)
+    return out
+
+
+def leave_one_source_out(rows: pd.DataFrame, params, sets: tuple[str, ...] = LOSO_SETS,
+                         progress=None) -> dict[str, dict[str, Any]]:
+    """For each set: fit on the train parts of every other source, score all rows of the set (spb: its test part)."""
+    from nlp.training import fit
+
+    say = progress or (lambda _msg: None)
+    out = {}
+    for name in sets:
+        held = set_rows(rows, name)
+        if name == "spb":
+            held = held[held["split"] == "test"]
+        if not len(held):
+            continue
+        say(f"leave-one-source-out: fitting without {name}")
+        heads = fit(rows[(rows["split"] == "train") & (rows["source"] != name)], params)
+        out[name] = score_rows(Analyzer.from_heads(heads, version=f"without {name}"), held)
     return out
 
 
@@ -130,9 +273,6 @@ def score_golden(analyzer: Analyzer, table: pd.DataFrame) -> dict[str, Any]:
     results = analyzer.analyze([AnalysisInput(i, t) for i, t in enumerate(table["text"])])
     truth_c = table["is_complaint"].to_numpy()
     proba_c = np.array([r.complaint_proba for r in results])
-    classes = np.asarray(analyzer.topic.classes_)
-    proba_t = analyzer.topic.predict_proba(analyzer.vectorizer.transform(
-        [model_text(data.lemmas(t)) for t in table["text"]]))
     complaints = truth_c == 1
     got_imp = np.array([r.importance for r in results])
     errors = []
@@ -145,31 +285,46 @@ def score_golden(analyzer: Analyzer, table: pd.DataFrame) -> dict[str, Any]:
             errors.append(f"importance: {row.importance} -> {r.importance} | {row.text}")
     return {"n": len(table), "n_complaints": int(complaints.sum()),
             "complaint": metrics.complaint_scores(truth_c, proba_c),
-            "topic": metrics.topic_scores(table["topic_group"].to_numpy(), proba_t, classes),
+            "topic": metrics.topic_scores_of(table["topic_group"].to_numpy(dtype=object),
+                                             np.array([r.topic_group for r in results], dtype=object),
+                                             np.array([r.topic_proba for r in results])),
             "importance_accuracy": round(float((got_imp[complaints] == table["importance"].to_numpy()[complaints])
                                                .mean()), 4),
             "errors": errors}
 
 
-def score_held_out(analyzer: Analyzer, shared: Path, sample: int | None, progress=None) -> dict[str, Any]:
-    """Re-create the training split (same de-dup, same SPb cutoff) and score its test part."""
-    rows = data.load_all(shared, sample=sample, progress=progress)
-    cutoff = pd.Timestamp(analyzer.meta["data"]["spb_cutoff"])
-    rows, _ = data.split_rows(rows, spb_cutoff=cutoff)
-    test = rows[rows["split"] == "test"]
-    return metrics.score_split(analyzer.vectorizer, analyzer.complaint, analyzer.topic, test)
+def held_out_rows(analyzer: Analyzer, shared: Path | None, sample: int | None, progress=None
+                  ) -> pd.DataFrame:
+    """Every row, split as the version's training split them (same de-dup, same SPb cutoff); without
+    ../shared only the sets in the project (real posts)."""
+    from nlp.training import load_rows
+
+    if shared is not None and Path(shared).is_dir():
+        cutoff = pd.Timestamp(analyzer.meta["data"]["spb_cutoff"]) if analyzer.meta.get("data") else None
+        rows, _ = load_rows(Path(shared), sample=sample, progress=progress, spb_cutoff=cutoff)
+        return rows
+    rows = data.add_keys(labelled_sets.load_sets(None).assign(created_dt=pd.NaT))
+    return rows
 
 
 def evaluate(version: str | None = None, models_dir: Path | None = None, shared: Path | None = SHARED,
-             golden: Path | None = GOLDEN, sample: int | None = None, progress=None) -> Report:
-    """Report of `version` (default: active) on the held-out split (if `shared` exists) and the golden table."""
+             golden: Path | None = GOLDEN, sample: int | None = None, loso: bool = False,
+             sets: tuple[str, ...] = SETS, progress=None) -> Report:
+    """Report of `version` (default: active) on every set's test part, the golden table and, with `loso`,
+    leave-one-source-out."""
+    from nlp.training import params_from_meta
+
     analyzer = load_analyzer(models_dir, version)
-    sample = sample if sample is not None else analyzer.meta["data"].get("sample_per_source")
+    sample = sample if sample is not None else (analyzer.meta.get("data") or {}).get("sample_per_source")
     has_shared = bool(shared) and Path(shared).is_dir()
-    held = score_held_out(analyzer, Path(shared), sample, progress) if has_shared else {}
-    fine = score_fine_topics(Path(shared), pd.Timestamp(analyzer.meta["data"]["spb_cutoff"])) if has_shared else {}
+    rows = held_out_rows(analyzer, shared if has_shared else None, sample, progress)
+    scored = score_test_parts(analyzer, rows[rows["split"] == "test"], sets)
+    out_of = leave_one_source_out(rows, params_from_meta(analyzer.meta), tuple(s for s in LOSO_SETS if s in sets),
+                                  progress) if loso and has_shared else {}
+    fine = score_fine_topics(Path(shared), pd.Timestamp(analyzer.meta["data"]["spb_cutoff"])) \
+        if has_shared and "spb" in sets else {}
     gold = score_golden(analyzer, read_golden(golden)) if golden else {}
-    return Report(version=analyzer.version, held_out=held, golden=gold, fine_topics=fine)
+    return Report(version=analyzer.version, sets=scored, loso=out_of, golden=gold, fine_topics=fine)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,12 +334,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=None, help="model version (default: models/ACTIVE)")
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--shared", type=Path, default=SHARED, help="../shared/data folder")
-    parser.add_argument("--golden-only", action="store_true", help="skip the held-out split")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated sets (default: {','.join(SETS)})")
+    parser.add_argument("--loso", action="store_true", help="also leave-one-source-out (re-fits a model per set)")
+    parser.add_argument("--golden-only", action="store_true", help="only the golden table")
     parser.add_argument("--golden", type=Path, default=GOLDEN)
-    parser.add_argument("--sample", type=int, default=None, help="rows per source (default: as in training)")
+    parser.add_argument("--sample", type=int, default=None, help="rows per shared source (default: as in training)")
     args = parser.parse_args(argv)
-    shared = None if args.golden_only else args.shared
-    report = evaluate(args.version, args.models_dir, shared, args.golden, args.sample)
+    sets = tuple(s.strip() for s in args.sets.split(",") if s.strip())
+    unknown = set(sets) - set(SETS)
+    if unknown:
+        parser.error(f"unknown sets {sorted(unknown)}; known: {', '.join(SETS)}")
+    if args.golden_only:
+        analyzer = load_analyzer(args.models_dir, args.version)
+        print(Report(analyzer.version, golden=score_golden(analyzer, read_golden(args.golden))).to_text())
+        return 0
+    report = evaluate(args.version, args.models_dir, args.shared, args.golden, args.sample, args.loso, sets)
     print(report.to_text())
     return 0
 

@@ -58,7 +58,7 @@ def load_real_posts(root: Path = DATASETS) -> pd.DataFrame:
     """datasets/real_posts/real_posts.tsv: quotes of public pages with labels, region and split."""
     df = _read_tsv(root / "real_posts" / "real_posts.tsv")
     df = _blank_to_none(df, ["topic", "municipality", "settlement"])
-    return df.assign(source="real_posts", ref=df["url"])[ROW_COLUMNS + ["topic", "id"]]
+    return df.assign(source="real_posts", ref=df["url"])[ROW_COLUMNS + ["topic", "id", "url", "batch"]]
 
 
 def _need(shared: Path | None, name: str) -> Path:

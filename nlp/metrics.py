@@ -1,4 +1,5 @@
-"""Held-out scores: complaint precision/recall, topic accuracy/F1 and the confidence-threshold coverage curve."""
+"""Held-out scores: genre (complaint / notice / other) and complaint precision/recall, topic accuracy/F1 with the
+confidence-threshold coverage curve, importance agreement."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,21 +10,6 @@ from sklearn.metrics import accuracy_score, classification_report, f1_score, pre
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 TARGETS = (0.90, 0.95)
-
-
-def score_split(vectorizer, complaint, topic, rows: pd.DataFrame) -> dict[str, Any]:
-    """Complaint scores on rows with a complaint label, topic scores on spb rows (the time-split test)."""
-    out: dict[str, Any] = {}
-    labelled = rows[rows["is_complaint"].notna()]
-    if len(labelled):
-        proba = complaint.predict_proba(vectorizer.transform(labelled["lemmas"]))[:, 1]
-        out["complaint"] = complaint_scores(labelled["is_complaint"].astype(int).to_numpy(), proba,
-                                            labelled["source"].to_numpy())
-    spb = rows[(rows["source"] == "spb") & rows["topic_group"].notna()]
-    if len(spb):
-        proba = topic.predict_proba(vectorizer.transform(spb["lemmas"]))
-        out["topic_spb"] = topic_scores(spb["topic_group"].to_numpy(), proba, topic.classes_)
-    return out
 
 
 def complaint_scores(truth: np.ndarray, proba: np.ndarray, sources: np.ndarray | None = None,
@@ -42,8 +28,12 @@ def complaint_scores(truth: np.ndarray, proba: np.ndarray, sources: np.ndarray |
 
 def topic_scores(truth: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class P/R/F1 and coverage at confidence thresholds."""
-    pred = classes[proba.argmax(axis=1)]
-    conf = proba.max(axis=1)
+    return topic_scores_of(truth, classes[proba.argmax(axis=1)], proba.max(axis=1))
+
+
+def topic_scores_of(truth: np.ndarray, pred: np.ndarray, conf: np.ndarray) -> dict[str, Any]:
+    """`topic_scores` from the predicted classes and their probabilities."""
+    truth, pred, conf = np.asarray(truth, dtype=object), np.asarray(pred, dtype=object), np.asarray(conf, dtype=float)
     report = classification_report(truth, pred, output_dict=True, zero_division=0)
     per_class = {k: {m: round(float(v[m]), 4) for m in ("precision", "recall", "f1-score", "support")}
                  for k, v in report.items() if isinstance(v, dict) and k not in ("macro avg", "weighted avg")}
@@ -76,16 +66,19 @@ def coverage_at(correct: np.ndarray, conf: np.ndarray, target: float) -> dict[st
     return {"coverage": round(float((last + 1) / len(order)), 4), "threshold": round(float(conf[order][last]), 4)}
 
 
-def summary_line(scores: dict[str, Any]) -> str:
-    """One line: complaint P/R, topic accuracy/macro-F1, coverage at 90/95 %."""
-    parts = []
-    if "complaint" in scores:
-        c = scores["complaint"]
-        parts.append(f"complaint P={c['precision']:.3f} R={c['recall']:.3f} (n={c['n']})")
-    for key in ("topic_spb", "topic_golden"):
-        if key in scores:
-            t = scores[key]
-            cov = t["coverage_at_precision"]
-            parts.append(f"{key} acc={t['accuracy']:.3f} macroF1={t['macro_f1']:.3f} "
-                         f"cov@90={cov['0.9']['coverage']:.2f} cov@95={cov['0.95']['coverage']:.2f} (n={t['n']})")
-    return "; ".join(parts)
+def genre_scores(truth: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Three-way genre accuracy and confusion, complaint P/R/F1 (notices and other news are not complaints) and
+    notice P/R/F1."""
+    out: dict[str, Any] = {"n": int(len(truth)), "accuracy": round(float(accuracy_score(truth, pred)), 4)}
+    for name in ("complaint", "notice"):
+        p, r, f, _ = precision_recall_fscore_support(truth == name, pred == name, average="binary", zero_division=0)
+        out[name] = {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
+                     "support": int((truth == name).sum())}
+    labels = ["complaint", "notice", "other"]
+    out["confusion"] = {t: {p: int(((truth == t) & (pred == p)).sum()) for p in labels} for t in labels}
+    return out
+
+
+def agreement(truth: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Share of equal labels (importance, places), with the count."""
+    return {"n": int(len(truth)), "accuracy": round(float((truth == pred).mean()) if len(truth) else float("nan"), 4)}

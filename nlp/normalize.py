@@ -89,13 +89,34 @@ def tokenize(text: str) -> list[Token]:
     return [Token(t.text, t.start, t.stop) for t in razdel.tokenize(text)]
 
 
-@lru_cache(maxsize=200_000)
 def lemma(word: str) -> str:
     """pymorphy3 normal form of one word, lower-cased, ё→е ('больницы' -> 'больница')."""
+    return word_info(word)[0]
+
+
+@lru_cache(maxsize=200_000)
+def word_info(word: str) -> tuple[str, str]:
+    """(lemma, grammar marks) of one word: the marks say what a genre reads from the verb form —
+    tense, person, imperative, participles ('отключат' -> ('отключить', 'g_futr g_3per'),
+    'отключено' -> ('отключить', 'g_prts'), 'сделайте' -> ('сделать', 'g_impr'))."""
     word = word.lower().replace("ё", "е")
     if not _CYR.search(word):
-        return word
-    return get_morph().parse(word)[0].normal_form.replace("ё", "е")
+        return word, ""
+    parse = get_morph().parse(word)[0]
+    return parse.normal_form.replace("ё", "е"), _marks(parse.tag)
+
+
+def _marks(tag) -> str:
+    pos = tag.POS
+    if pos == "VERB":
+        marks = [f"g_{tag.tense}" if tag.tense else "", f"g_{tag.person}" if tag.person else "",
+                 "g_impr" if tag.mood == "impr" else ""]
+        return " ".join(m for m in marks if m)
+    if pos == "PRTS":
+        return "g_prts"
+    if pos == "PRTF":
+        return "g_prtf"
+    return ""
 
 
 def words(text: str) -> list[str]:
@@ -106,3 +127,17 @@ def words(text: str) -> list[str]:
 def lemmas(text: str) -> list[str]:
     """Lemmas of the word tokens of `text` ('Нет горячей воды' -> ['нет', 'горячий', 'вода'])."""
     return [w if w in SPECIAL_TOKENS else lemma(w) for w in words(text)]
+
+
+def lemmas_and_marks(text: str) -> tuple[list[str], list[str]]:
+    """`lemmas(text)` and, beside it, the non-empty grammar marks of its words (see `word_info`)."""
+    seq, marks = [], []
+    for w in words(text):
+        if w in SPECIAL_TOKENS:
+            seq.append(w)
+            continue
+        base, mark = word_info(w)
+        seq.append(base)
+        if mark:
+            marks.append(mark)
+    return seq, marks

@@ -29,7 +29,7 @@ def edit_meta(folder: Path, **changes) -> None:
 
 def test_copy_loads(models):
     estimators, meta = load_bundle(models / "v1")
-    assert meta["protocol"] == PROTOCOL and set(estimators) == {"vectorizer", "complaint", "topic"}
+    assert meta["protocol"] == PROTOCOL and set(estimators) == {"vectorizer", "genre_vectorizer", "genre", "topic"}
 
 
 def test_wrong_protocol_is_refused(models):

@@ -13,20 +13,20 @@ from tsur.cli.output import print_rows, say
 from tsur.cli.state import State, state
 
 DataOpt = typer.Option(None, "--data", help="Labelled held-out file (.csv/.parquet/.xlsx with text and "
-                       "is_complaint and/or topic_group), e.g. from `tsur labels export`.")
-SharedOpt = typer.Option(SHARED, "--shared", help="Without --data: rebuild the test split of this shared data.")
+                       "is_complaint, genre and/or topic_group), e.g. from `tsur labels export`.")
+SharedOpt = typer.Option(SHARED, "--shared", help="Without --data: rebuild the test part of every labelled set "
+                         "(the shared data's and datasets/).")
 
 
 def _rows(st: State, data: Optional[Path], shared: Path, version: str):
     from nlp.artifacts import read_meta
 
     if data is not None:
-        return evaluation.heldout_from_file(data), f"topic on {data.name}"
+        return evaluation.heldout_from_file(data)
     meta = read_meta(st.settings.models_dir / version).get("data") or {}
-    busy = nullcontext() if st.json else st.console.status(f"rebuilding the held-out split of {shared}")
+    busy = nullcontext() if st.json else st.console.status(f"rebuilding the held-out parts of {shared}")
     with busy:
-        rows = evaluation.heldout_from_shared(shared, meta.get("sample_per_source"), meta.get("spb_cutoff"))
-    return rows, "topic on SPb held-out"
+        return evaluation.heldout_from_shared(shared, meta.get("sample_per_source"), meta.get("spb_cutoff"))
 
 
 def _version(st: State, version: Optional[str]) -> str:
@@ -42,29 +42,37 @@ def _version(st: State, version: Optional[str]) -> str:
 def evaluate(ctx: typer.Context,
              version: Optional[str] = typer.Argument(None, help="Version to score (default: the active one)."),
              data: Optional[Path] = DataOpt, shared: Path = SharedOpt,
+             loso: bool = typer.Option(False, "--loso", help="Also leave-one-source-out: re-fit the version's "
+                                       "model without each labelled set and score that set (minutes)."),
              with_golden: bool = typer.Option(True, "--golden/--no-golden", help="Also score nlp's Crimean golden "
                                               "table."),
              png: Optional[Path] = typer.Option(None, "--png", help="Where to save the confusion matrix "
                                                 "(default: <data_dir>/confusion-<version>.png).")) -> None:
-    """Score a model on held-out rows: complaint P/R/F1, per-class topic report, coverage, confusion-matrix PNG.
+    """Score a model on held-out rows, each labelled set apart: topic accuracy, per-group recall, complaint and
+    notice P/R/F1, auto-routable share, importance and place agreement; a confusion-matrix PNG.
 
-    Example: tsur models evaluate 2026.11.23-2 --data var/labels.parquet --png var/cm.png
+    Example: tsur models evaluate --loso --png var/cm.png
     """
     st = state(ctx)
     version = _version(st, version)
-    rows, title = _rows(st, data, shared, version)
+    rows = _rows(st, data, shared, version)
     scored = evaluation.score(st.settings.models_dir, version, rows)
+    out_of = {}
+    if loso:
+        busy = nullcontext() if st.json else st.console.status("leave-one-source-out: re-fitting")
+        with busy:
+            out_of = evaluation.leave_one_source_out(st.settings.models_dir, version, shared)
     gold = evaluation.golden(st.settings.models_dir, version) if with_golden else {}
     png_path = None
     if scored.scores.get("topic"):
         png_path = evaluation.save_confusion_png(rows, scored, png or st.settings.data_dir / f"confusion-{version}.png")
     result = {"version": version, "rows": len(rows), **evaluation.headline(scored.scores),
-              "per_class": evaluation.per_class_rows(scored.scores), "held_out": scored.scores,
+              "per_class": evaluation.per_class_rows(scored.scores), "sets": scored.sets, "loso": out_of,
               "golden": gold, "png": str(png_path) if png_path else None}
     if st.json:
         say(st, "", result)
         return
-    lines = [f"model {version}, {len(rows)} held-out rows"] + evaluation.report_lines(scored.scores, title, gold)
+    lines = [f"model {version}, {len(rows)} held-out rows"] + evaluation.report_lines(scored, gold, out_of)
     st.console.print("\n".join(lines), highlight=False, markup=False)
     if png_path:
         st.console.print(f"confusion matrix: {png_path}", highlight=False)
@@ -87,7 +95,7 @@ def compare(ctx: typer.Context, candidate: str = typer.Argument(..., help="The c
     if candidate == against:
         raise ValueError(f"{candidate} is {'--against' if explicit else 'the active version'} itself: "
                          "compare another version (see `tsur models list`)")
-    rows, _ = _rows(st, data, shared, candidate)
+    rows = _rows(st, data, shared, candidate)
     a, b = (evaluation.score(st.settings.models_dir, v, rows) for v in (against, candidate))
     table = [{"metric": k, against: v, candidate: evaluation.headline(b.scores)[k]}
              for k, v in evaluation.headline(a.scores).items()]
@@ -99,5 +107,6 @@ def compare(ctx: typer.Context, candidate: str = typer.Argument(..., help="The c
     print_rows(st, table, {"metric": "Metric", against: f"{against} (active)", candidate: candidate},
                title=f"{len(rows)} held-out rows")
     print_rows(st, differ[:limit] if limit else differ,
-               {"row": "Row", "truth_topic": "Truth", against: against, candidate: candidate, "text": "Text"},
-               title=f"{len(differ)} disagreement(s)", widths={"text": 60}, empty="the two versions agree on every row")
+               {"row": "Row", "truth": "Truth", against: against, candidate: candidate, "text": "Text"},
+               title=f"{len(differ)} disagreement(s)" + (f", the first {limit} shown (--limit 0: all)"
+                                                         if limit and len(differ) > limit else ""), widths={"text": 60}, empty="the two versions agree on every row")
