@@ -24,6 +24,9 @@ STREET_BEFORE = frozenset({"ул", "улица", "пр", "проспект", "п
                            "шоссе", "пл", "площадь", "наб", "набережная", "проезд", "спуск", "тупик"})
 STREET_AFTER = frozenset({"улица", "ул", "проспект", "пр", "пр-т", "переулок", "пер", "шоссе", "ш", "бульвар",
                           "площадь", "пл", "проезд", "спуск", "трасса", "аллея", "наб", "набережная", "просп"})
+# Plural street words name the streets OF a place: «на улицах Севастополя», «20 улиц Алушты».
+PLURAL_STREETS = frozenset({"улиц", "улицам", "улицами", "улицах", "переулков", "переулкам", "переулках",
+                            "проспектов", "проспектах", "площадей", "площадях", "набережных", "дворов", "дворах"})
 HOUSE_WORDS = frozenset({"д", "дом", "кв", "к", "корп", "корпус", "стр", "лит", "парадная", "подъезд"})
 GREETING_AFTER = frozenset({"утро", "день", "вечер", "ночь"})  # «Доброе утро» is not the village Доброе
 AREA_AFTER = frozenset({"район", "округ", "область", "край", "республика", "сельсовет"})
@@ -85,8 +88,8 @@ def is_street(tokens: list[Token], lemmas: list[str], i: int, stop: int) -> bool
     «Приморского района» (gazetteer districts are longer keys and match first)."""
     after = lemmas[stop] if stop < len(lemmas) else ""
     raw = tokens[stop].text.lower() if stop < len(tokens) else ""
-    return previous_word(lemmas, i) in STREET_BEFORE or after in STREET_AFTER or raw in STREET_AFTER \
-        or after in AREA_AFTER or after in GREETING_AFTER
+    before = previous_word(lemmas, i) in STREET_BEFORE and tokens[i - 1].text.lower() not in PLURAL_STREETS
+    return before or after in STREET_AFTER or raw in STREET_AFTER or after in AREA_AFTER or after in GREETING_AFTER
 
 
 def street_after(text: str, tokens: list[Token], lemmas: list[str], stop: int) -> str | None:
