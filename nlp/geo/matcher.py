@@ -37,6 +37,8 @@ _WORD = re.compile(r"\w")
 _DASHES = re.compile(r"[-–—]")
 _CANDIDATE = re.compile(r"\w+(?:[-–—]\w+)*")
 _ROUTE_DASH = re.compile(r"[ \t]*[-–—][ \t]*")
+_ROUTE_TO = re.compile(r"[ \t]+(?:в|во|до|на)[ \t]+", re.IGNORECASE)  # «из Евпатории в Севастополь»
+_ROUTE_FROM = re.compile(r"(?:^|[^\w])(?:из|от|со?)[ \t]+$", re.IGNORECASE)
 
 
 def lemmas_of(tokens: list[Token]) -> list[str]:
@@ -228,8 +230,9 @@ def may_mention(text: str, gaz: Gazetteer) -> bool:
 
 
 def mark_routes(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Mark settlements joined by dashes as the ends of a route name («Керчь — Симферополь», «Ялта-Алушта»)."""
-    if len(mentions) < 2 or not _DASHES.search(text):
+    """Mark settlements joined by dashes as the ends of a route name («Керчь — Симферополь», «Ялта-Алушта»),
+    and the two ends of «из A в B» / «от A до B» («на дороге из Евпатории в Севастополь»)."""
+    if len(mentions) < 2:
         return mentions
     links = [k for k in range(len(mentions) - 1) if mentions[k + 1].start - mentions[k].stop < 8
              and is_route_link(text, mentions[k], mentions[k + 1])]
@@ -248,8 +251,9 @@ def mark_routes(text: str, mentions: list[Mention]) -> list[Mention]:
 def is_route_link(text: str, left: Mention, right: Mention) -> bool:
     """Settlements of different municipalities with only a dash and a few spaces between them
     («Ялта — Массандра: …», both in one okrug, stays a list: its municipality is sure)."""
-    return bool(_ROUTE_DASH.fullmatch(text, left.stop, right.start)) and \
-        all(e.place.kind == "settlement" for m in (left, right) for e in m.entries) and \
+    joined = bool(_ROUTE_DASH.fullmatch(text, left.stop, right.start)) or (
+        bool(_ROUTE_TO.fullmatch(text, left.stop, right.start)) and bool(_ROUTE_FROM.search(text[max(0, left.start - 4):left.start])))
+    return joined and all(e.place.kind == "settlement" for m in (left, right) for e in m.entries) and \
         not {e.place.municipality for e in left.entries} & {e.place.municipality for e in right.entries}
 
 

@@ -107,3 +107,12 @@ def test_a_towns_micro_district_is_not_a_far_village_of_the_same_name():
     assert locate("В Нижнем Солнечном нет воды").municipality is None  # a longer name the gazetteer lacks
     assert locate("В Солнечном нет воды", "Симферопольский район").settlement == "Солнечное"  # one of home's
     assert locate("пос. Солнечный: нет воды", "городской округ Керчь").municipality == "Севастополь"  # a cue
+
+
+def test_from_to_names_a_route_too():
+    text = "На дороге из Евпатории в Севастополь поля завалены мусором"
+    assert [m.route for m in find_mentions(text, load_gazetteer())] == ["Евпатории в Севастополь"] * 2
+    alone = locate(text)
+    assert alone.confidence < 0.5 and "only the route" in alone.reason
+    assert locate("Переехал из Москвы в Ялту, тут нет воды").confidence == 0.9  # Москва is not a Crimean place
+    assert [m.route for m in find_mentions("В Ялте и в Алуште нет воды", load_gazetteer())] == [None, None]
