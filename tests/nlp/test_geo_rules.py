@@ -110,6 +110,9 @@ def test_a_towns_micro_district_is_not_a_far_village_of_the_same_name():
 
 
 def test_from_to_names_a_route_too():
+    from nlp.geo.gazetteer import load_gazetteer
+    from nlp.geo.matcher import find_mentions
+
     text = "На дороге из Евпатории в Севастополь поля завалены мусором"
     assert [m.route for m in find_mentions(text, load_gazetteer())] == ["Евпатории в Севастополь"] * 2
     alone = locate(text)
