@@ -95,8 +95,8 @@ class Analyzer:
         group = str(self.topic.classes_[best])
         others = ", ".join(f"{g} {p:.2f}" for g, p in zip(self.genres, p_genre) if g != genre)
         reasons = [f"{genre} {float(p_genre[self.genres.index(genre)]):.2f} ({others}): "
-                   f"{self.explain(genre_row, self.genre.coef_[self.genres.index(genre)], self.genre_terms)}",
-                   f"topic {group} {p_topic:.2f}: {self.explain(topic_row, self.topic.coef_[best], self.terms)}"]
+                   f"{self.explain(genre_row, class_coef(self.genre, self.genres.index(genre)), self.genre_terms)}",
+                   f"topic {group} {p_topic:.2f}: {self.explain(topic_row, class_coef(self.topic, best), self.terms)}"]
         grams = grams_of(seq)
         topic, why_topic = fine_topic(group, grams)
         if why_topic:
@@ -129,6 +129,13 @@ class Analyzer:
         if not self.use_geo or _locate is None:
             return None
         return _locate(item.text or "", item.home_municipality)
+
+
+def class_coef(model, i: int) -> np.ndarray:
+    """The coefficients pushing towards class i (a two-class model keeps one row: for class 1, minus it for 0)."""
+    if model.coef_.shape[0] == 1:
+        return model.coef_[0] if i == 1 else -model.coef_[0]
+    return model.coef_[i]
 
 
 def _row(matrix, i: int) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ from nlp.normalize import lemmas
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "topics"
 COLUMNS = ["text", "source", "created_dt", "topic_group", "genre", "channel", "split"]
+EVAL_COLUMNS = ["region", "importance", "municipality", "settlement"]  # labelled sets only: scored, not trained
 TEST_FRACTION = 0.2
 LABELLED = labelled_sets.SETS  # sets whose rows carry their own split
 SPB_LIGHTING = "Неисправно освещение, опора освещения повреждена"
@@ -104,7 +105,7 @@ def load_seed(shared: Path) -> pd.DataFrame:
 def load_labelled(shared: Path | None) -> pd.DataFrame:
     """The hand-labelled sets of datasets/ that can be loaded here, in the training layout."""
     rows = labelled_sets.load_sets(shared)
-    return rows.assign(created_dt=pd.NaT)[COLUMNS]
+    return rows.assign(created_dt=pd.NaT)[COLUMNS + EVAL_COLUMNS]
 
 
 def read_lexicon() -> dict[str, str]:

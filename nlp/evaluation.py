@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from nlp import data, labelled_sets, metrics
+from nlp.metrics import summary_line  # noqa: F401 (the one-line summary lives with the metrics)
 from nlp.analyzer import Analyzer, load_analyzer
 from nlp.lemma_rules import grams_of
 from nlp.topics import fine_topic, load_topic_rules
@@ -140,19 +141,6 @@ def format_fine_topics(f: dict[str, Any]) -> list[str]:
     return out
 
 
-def summary_line(scores: dict[str, dict[str, Any]]) -> str:
-    """One line over the sets: topic accuracy and complaint F1 of each."""
-    parts = []
-    for name, s in scores.items():
-        bits = []
-        if s.get("topic"):
-            bits.append(f"topic {s['topic']['accuracy']:.3f}")
-        if s.get("genre"):
-            bits.append(f"complaint F1 {s['genre']['complaint']['f1']:.3f}")
-        parts.append(f"{name} {' '.join(bits)} (n={s['n']})")
-    return "; ".join(parts)
-
-
 def inputs_of(rows: pd.DataFrame) -> list[AnalysisInput]:
     """AnalysisInputs of labelled rows, their structure from the row's channel."""
     channels = rows["channel"] if "channel" in rows else pd.Series([None] * len(rows), index=rows.index)
@@ -192,9 +180,9 @@ def score_rows(analyzer: Analyzer, rows: pd.DataFrame) -> dict[str, Any]:
     if "region" in rows and "municipality" in rows:
         crimea = rows["region"].isin(CRIMEA).to_numpy()
         if crimea.any():
-            for key in ("municipality", "settlement"):
-                truth = rows[key].where(_present(rows, key), None).to_numpy(dtype=object)[crimea]
-                got = np.array([getattr(r, key) for r in results], dtype=object)[crimea]
+            for key in ("municipality", "settlement"):  # no place named == no place found counts as agreement
+                truth = np.where(_present(rows, key), rows[key].astype(str), "")[crimea]
+                got = np.array([getattr(r, key) or "" for r in results], dtype=object)[crimea]
                 out[key] = metrics.agreement(truth, got)
     return out
 

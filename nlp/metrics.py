@@ -82,3 +82,16 @@ def genre_scores(truth: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
 def agreement(truth: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     """Share of equal labels (importance, places), with the count."""
     return {"n": int(len(truth)), "accuracy": round(float((truth == pred).mean()) if len(truth) else float("nan"), 4)}
+
+
+def summary_line(scores: dict[str, dict[str, Any]]) -> str:
+    """One line over the sets: topic accuracy and complaint F1 of each."""
+    parts = []
+    for name, s in scores.items():
+        bits = []
+        if s.get("topic"):
+            bits.append(f"topic {s['topic']['accuracy']:.3f}")
+        if s.get("genre"):
+            bits.append(f"complaint F1 {s['genre']['complaint']['f1']:.3f}")
+        parts.append(f"{name} {' '.join(bits)} (n={s['n']})")
+    return "; ".join(parts)

@@ -48,7 +48,7 @@ class Params:
         sublinear_tf=True, dtype=np.float32))
     topic_c: float = 2.0  # select: 2 over 4 (unseen chuvashia 0.773 vs 0.762, troitsk 0.630 vs 0.624)
     genre_c: float = 4.0
-    class_weight_power: float = 1.0  # topic class weight (largest / class count) ** power: 0 none, 1 balanced
+    class_weight_power: float = 0.5  # topic class weight (largest / class count) ** power: 0 none, 1 balanced
     source_weights: dict[str, float] = field(default_factory=lambda: {
         "spb": 1.0, "seed": 5.0, "real_posts": 10.0, "chuvashia": 3.0, "troitsk": 3.0, "extra": 3.0})
     genre_source_weights: dict[str, float] = field(default_factory=lambda: {

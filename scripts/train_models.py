@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nlp import registry  # noqa: E402
-from nlp.evaluation import summary_line  # noqa: E402
+from nlp.metrics import summary_line  # noqa: E402
 from nlp.training import Params, load_rows, select, train, validate  # noqa: E402
 
 

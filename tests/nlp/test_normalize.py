@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.normalize import dawg_backend, fix_lookalikes, lemma, lemmas, normalize_text, tokenize
+from nlp.normalize import dawg_backend, fix_lookalikes, lemma, word_info, lemmas, normalize_text, tokenize
 
 HERE = Path(__file__).parent
 
@@ -36,12 +36,12 @@ def test_lookalikes_are_fixed_only_inside_cyrillic_words():
 
 
 def test_lemma_is_cached_and_lowercased():
-    lemma.cache_clear()
+    word_info.cache_clear()
     assert lemma("Больницы") == "больница"
     assert lemma("больницы") == "больница"
-    assert lemma.cache_info().hits == 0 and lemma.cache_info().misses == 2
+    assert word_info.cache_info().hits == 0 and word_info.cache_info().misses == 2
     assert lemma("Больницы") == "больница"
-    assert lemma.cache_info().hits == 1
+    assert word_info.cache_info().hits == 1
 
 
 def test_dawg_backend_is_reported():

@@ -14,8 +14,8 @@ from tsur.settings import ROOT
 app = typer.Typer(no_args_is_help=True, help="NLP models: list, train, evaluate, compare, promote, rollback.\n\n"
                   "Example: tsur models list")
 SHARED = ROOT.parent / "shared" / "data"
-# the progress messages of nlp.training.train: loaded × 5 sources (nlp.data.load_all), de-duplicated,
-# vocabulary, fitted complaint head, fitted topic head, held-out, saved
+# the progress messages of nlp.training.train: loaded × 4 shared sources and the labelled sets (nlp.data.load_all),
+# de-duplicated, vocabulary, fitted genre head, fitted topic head, held-out, saved
 TRAIN_STEPS = 11
 
 
