@@ -170,7 +170,7 @@ def _section(cls, data: dict[str, Any], where: str, **extra):
     known = set(cls.__dataclass_fields__)
     unknown = sorted(set(data) - known)
     if unknown:
-        raise RulesError(f"{where}: unknown key(s): {', '.join(unknown)}")
+        raise RulesError(f"{where}: unknown key(s): {', '.join(map(repr, unknown))}")
     return cls(**{**data, **extra})
 
 
