@@ -1,8 +1,8 @@
 """Model artifacts: one dir per version with skops files and meta.json (protocol, hashes, metrics, versions).
 
-Loading (and promoting, see check_bundle) checks, in order: meta.json exists and its `protocol` equals PROTOCOL; every file listed in
-`meta["files"]` has the recorded sha256; the skops files contain only allow-listed types. Anything
-else raises ArtifactError with one clear line.
+Loading checks, in order: meta.json exists and its `protocol` equals PROTOCOL; every file listed in
+`meta["files"]` has the recorded sha256 (these two are check_bundle, also run by promote and rollback);
+the skops files contain only allow-listed types. Anything else raises ArtifactError with one clear line.
 """
 from __future__ import annotations
 
