@@ -27,13 +27,18 @@ ABANDONED_AFTER = timedelta(hours=6)
 
 def close_abandoned(session: Session, stage: str | None, now: datetime, older_than: timedelta = ABANDONED_AFTER) -> int:
     """Mark `running` rows of `stage` (None: every stage) started before now − older_than as `abandoned`;
-    returns how many. The caller commits."""
-    query = sa.update(Run).where(Run.status == "running", Run.started_at < now - older_than)
+    returns how many. Rows another daemon is marking are skipped (no lock waits). The caller commits."""
+    query = sa.select(Run.id).where(Run.status == "running", Run.started_at < now - older_than)
     if stage is not None:
         query = query.where(Run.stage == stage)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return 0
     hours = older_than.total_seconds() / 3600
     reason = f"abandoned: no outcome recorded {hours:g} h after the start (killed, or the database was lost)"
-    return session.execute(query.values(status="abandoned", error=reason)).rowcount
+    return session.execute(sa.update(Run).where(Run.id.in_(ids)).values(status="abandoned", error=reason)).rowcount
 
 
 def new_run_id() -> str:
