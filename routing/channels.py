@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from routing.errors import DeliveryConfigError
-from routing.targets import TargetError, check_email, check_resolved, check_webhook
+from routing.targets import TargetError, check_email, check_resolved, check_webhook, checked_session
 
 USER_AGENT = "tsur-monitor-delivery/1"
 
@@ -60,7 +60,10 @@ def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float, al
     headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key, "User-Agent": USER_AGENT,
                "X-Tsur-Timestamp": stamp, "X-Tsur-Signature": sign(secret, stamp, body)}
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        with checked_session(allow_link_local) as session:
+            response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except TargetError as exc:  # the name resolved to a refused address after check_resolved (DNS rebinding)
+        raise SendFailed(f"webhook {host(url)}: {exc}", permanent=True) from None
     except requests.RequestException as exc:
         raise SendFailed(f"webhook {host(url)}: {type(exc).__name__}") from None
     if 300 <= response.status_code < 400:

@@ -4,7 +4,7 @@ before each send (an outbox row keeps the target it was queued with).
 Webhooks: http or https only, a host, no credentials-free surprises (spaces, control characters); the host
 must not be a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, 169.254.169.254,
 metadata.google.internal …) unless `allow_link_local_targets = true` — at send time the resolved
-addresses are checked too. Private and loopback addresses are allowed: agencies may sit on the same
+addresses are checked too, and the connected peer again before a byte is sent (checked_session). Private and loopback addresses are allowed: agencies may sit on the same
 network, and tests use local receivers.
 E-mail: one plain address (local@domain), nothing else in the header.
 """
@@ -114,3 +114,36 @@ def check_email(address: object) -> str:
     if not local or "." not in domain or domain.startswith(".") or ".." in domain or parsed.addr_spec != address:
         raise TargetError("not a plain e-mail address local@domain.tld")
     return address
+
+
+def checked_session(allow_link_local: bool = False):
+    """A requests session that refuses, after connecting and before sending a byte, a peer address that
+    forbidden_address refuses: a name re-resolved between check_resolved and the POST (DNS rebinding) is
+    caught too."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def checked(cls):
+        class Checked(cls):
+            def connect(self):
+                super().connect()
+                peer = self.sock.getpeername()[0] if self.sock is not None else None
+                reason = peer and not allow_link_local and forbidden_address(ipaddress.ip_address(peer.split("%")[0]))
+                if reason:
+                    self.close()
+                    raise TargetError(f"host {self.host} connected to {reason}")
+        return Checked
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": checked(HTTPConnection)}),
+                "https": type("Pools", (HTTPSConnectionPool,), {"ConnectionCls": checked(HTTPSConnection)})}
+
+    session = requests.Session()
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import signal
@@ -314,12 +315,29 @@ def test_a_redirect_is_not_followed_with_the_signature(sessions, tmp_path):
 def test_a_host_resolving_to_a_metadata_address_is_refused_at_send(sessions, tmp_path, monkeypatch):
     pol = policy_for(tmp_path, webhook="http://hook.example.org/tsur")
     new_ticket(sessions, pol)
-    monkeypatch.setattr(channels.requests, "post", lambda *a, **k: pytest.fail("posted to a metadata address"))
+    monkeypatch.setattr(channels, "checked_session", lambda *a: pytest.fail("posted to a metadata address"))
     monkeypatch.setattr("routing.targets.socket.getaddrinfo",
                         lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 80))])
     assert deliver_pending(sessions, NOW, pol)["failed"] == 1
     with sessions() as s:
         assert "resolves to a cloud metadata address" in s.scalar(sa.select(Outbox.last_error))
+
+
+def test_a_name_rebound_after_the_check_is_refused_before_sending(sessions, tmp_path, hook, monkeypatch):
+    port = hook.url.split(":")[2].split("/")[0]
+    pol = policy_for(tmp_path, webhook=f"http://hook.example.org:{port}/hook")
+    new_ticket(sessions, pol)
+    answers = iter(["127.0.0.2", "127.0.0.1"])  # the check sees one address, the connection gets another
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(port)))]
+
+    monkeypatch.setattr("routing.targets.METADATA_ADDRESSES", frozenset({ipaddress.ip_address("127.0.0.1")}))
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    assert deliver_pending(sessions, NOW, pol)["failed"] == 1
+    assert hook.requests == []
+    with sessions() as s:
+        assert "connected to a cloud metadata address" in s.scalar(sa.select(Outbox.last_error))
 
 
 def queue_rows(sessions, targets):
