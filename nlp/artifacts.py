@@ -1,8 +1,8 @@
 """Model artifacts: one dir per version with skops files and meta.json (protocol, hashes, metrics, versions).
 
 Loading checks, in order: meta.json exists and its `protocol` equals PROTOCOL; every file listed in
-`meta["files"]` has the recorded sha256; the skops files contain only allow-listed types. Anything
-else raises ArtifactError with one clear line.
+`meta["files"]` has the recorded sha256 (these two are check_bundle, also run by promote and rollback);
+the skops files contain only allow-listed types. Anything else raises ArtifactError with one clear line.
 """
 from __future__ import annotations
 
@@ -89,16 +89,25 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def load_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(estimators by name, meta) after the protocol, sha256 and type checks."""
+def check_bundle(folder: Path) -> dict[str, Any]:
+    """meta.json of a model dir after the protocol check and the sha256 of every file it lists (promote, load)."""
     meta = read_meta(folder)
-    files = meta.get("files", {})
+    files = meta.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ArtifactError(f"{folder / META}: lists no model files")
     for filename, expected in files.items():
         path = folder / filename
         if not path.is_file():
             raise ArtifactError(f"{path}: listed in {META} but missing")
         if sha256_file(path) != expected:
             raise ArtifactError(f"{path}: sha256 differs from {META}; the file was changed after training")
+    return meta
+
+
+def load_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(estimators by name, meta) after the protocol, sha256 and type checks."""
+    meta = check_bundle(folder)
+    files = meta["files"]
     estimators = {}
     for filename in files:
         if filename.endswith(".skops"):

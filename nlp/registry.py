@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nlp.artifacts import META, read_meta
+from nlp.artifacts import META, check_bundle
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 ACTIVE = "ACTIVE"
@@ -45,12 +45,14 @@ def is_active(version: str, models_dir: Path | None = None) -> bool:
 
 
 def promote(version: str, models_dir: Path | None = None) -> str:
-    """Make `version` active (checking it loads its meta with the right protocol); return it.
+    """Make `version` active after checking its protocol and the sha256 of every file (check_bundle); return it.
+
+    A version whose files were changed after training is refused: every daemon would refuse to start with it.
 
     Promoting the active version changes nothing (no second HISTORY line that a rollback would stop at).
     """
     root = resolve(models_dir)
-    read_meta(root / version)
+    check_bundle(root / version)
     if is_active(version, root):
         return version
     (root / ACTIVE).write_text(version + "\n", encoding="utf-8")
@@ -76,7 +78,7 @@ def rollback(models_dir: Path | None = None) -> str:
     if not lines:
         raise LookupError(f"nothing to roll back to: no version other than {current} in models/HISTORY")
     previous = lines[-1].split("\t")[1]
-    read_meta(root / previous)
+    check_bundle(root / previous)
     history.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     (root / ACTIVE).write_text(previous + "\n", encoding="utf-8")
     return previous

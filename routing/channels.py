@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from routing.errors import DeliveryConfigError
+from routing.targets import TargetError, check_email, check_resolved, check_webhook, checked_session
 
 USER_AGENT = "tsur-monitor-delivery/1"
 
@@ -43,8 +44,14 @@ def host(url: str) -> str:
     return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
-def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float) -> None:
-    """POST the payload as JSON with the idempotency key and an HMAC signature."""
+def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float, allow_link_local: bool = False) -> None:
+    """POST the payload as JSON with the idempotency key and an HMAC signature; redirects are not followed
+    (the signed body and its signature go to the configured address only)."""
+    try:
+        check_webhook(url, allow_link_local)
+        check_resolved(url, allow_link_local)
+    except TargetError as exc:
+        raise SendFailed(f"webhook {host(url)}: {exc}", permanent=True) from None
     secret = os.environ.get("TSUR_WEBHOOK_SECRET")
     if not secret:
         raise DeliveryConfigError("TSUR_WEBHOOK_SECRET is not set: webhooks are signed, set it to the shared secret")
@@ -53,9 +60,14 @@ def send_webhook(url: str, key: str, payload: dict[str, Any], timeout: float) ->
     headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key, "User-Agent": USER_AGENT,
                "X-Tsur-Timestamp": stamp, "X-Tsur-Signature": sign(secret, stamp, body)}
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout)
+        with checked_session(allow_link_local) as session:
+            response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except TargetError as exc:  # the name resolved to a refused address after check_resolved (DNS rebinding)
+        raise SendFailed(f"webhook {host(url)}: {exc}", permanent=True) from None
     except requests.RequestException as exc:
         raise SendFailed(f"webhook {host(url)}: {type(exc).__name__}") from None
+    if 300 <= response.status_code < 400:
+        raise SendFailed(f"webhook {host(url)}: HTTP {response.status_code}, redirect to another address not followed")
     if response.status_code >= 300:
         permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 409, 425, 429)
         raise SendFailed(f"webhook {host(url)}: HTTP {response.status_code}", permanent)
@@ -95,6 +107,10 @@ def render_email(to: str, key: str, payload: dict[str, Any], sender: str) -> Ema
 
 def send_email(to: str, key: str, payload: dict[str, Any], timeout: float) -> None:
     """Send one message through the configured SMTP server."""
+    try:
+        check_email(to)
+    except TargetError as exc:
+        raise SendFailed(f"e-mail to {to!r}: {exc}", permanent=True) from None
     cfg = smtp_settings()
     cls = smtplib.SMTP_SSL if cfg["ssl"] else smtplib.SMTP
     try:
@@ -110,10 +126,11 @@ def send_email(to: str, key: str, payload: dict[str, Any], timeout: float) -> No
         raise SendFailed(f"e-mail via {cfg['host']}:{cfg['port']}: {type(exc).__name__}") from None
 
 
-def send(channel: str, target: str, key: str, payload: dict[str, Any], timeout: float) -> None:
+def send(channel: str, target: str, key: str, payload: dict[str, Any], timeout: float,
+         allow_link_local: bool = False) -> None:
     """Send one outbox row by its channel."""
     if channel == "webhook":
-        send_webhook(target, key, payload, timeout)
+        send_webhook(target, key, payload, timeout, allow_link_local)
     elif channel == "email":
         send_email(target, key, payload, timeout)
     else:

@@ -4,6 +4,10 @@ At-least-once with an idempotency key: a row is claimed with a lease before send
 `sent` after. If the process dies between the send and that commit, the lease expires and the row
 is sent again with the same `Idempotency-Key` header (and e-mail Message-ID), so the receiver can
 drop the duplicate. This is the usual contract of webhooks; exactly-once is not possible here.
+
+Whatever goes wrong with one message (a refused target, an unexpected exception) is a failed attempt of
+that message, never the end of the pass; after `max_attempts` the row is parked as `failed`, and so is a
+row claimed `max_attempts` times without an outcome (its sender kept dying mid-send).
 """
 from __future__ import annotations
 
@@ -50,7 +54,8 @@ def backoff(attempts: int, policy: Policy) -> timedelta:
 def claim(sessions: sessionmaker[Session], now: datetime, policy: Policy, limit: int) -> list[Claimed]:
     """Lease up to `limit` due pending rows (attempts += 1, retry after the lease if we die)."""
     with sessions() as session, session.begin():
-        query = (sa.select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+        query = (sa.select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now,
+                                         Outbox.attempts < policy.delivery.max_attempts)
                  .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -59,6 +64,25 @@ def claim(sessions: sessionmaker[Session], now: datetime, policy: Policy, limit:
             row.attempts += 1
             row.next_attempt_at = now + timedelta(seconds=policy.delivery.lease_s)
         return [Claimed(r.id, r.key, r.ticket_id, r.channel, r.target, dict(r.payload), r.attempts) for r in rows]
+
+
+def park_exhausted(sessions: sessionmaker[Session], now: datetime, policy: Policy) -> int:
+    """Park (`failed`) due pending rows already claimed max_attempts times without a recorded outcome."""
+    limit = policy.delivery.max_attempts
+    with sessions() as session, session.begin():
+        query = sa.select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now,
+                                        Outbox.attempts >= limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        for row in rows:
+            reason = f"claimed {row.attempts} times without an outcome (the sender stopped mid-send); parked"
+            row.status, row.last_error = "failed", reason
+            session.add(TicketEvent(ticket_id=row.ticket_id, at=now, actor=ACTOR, kind="delivery", new_value="failed",
+                                    reason=reason, data={"key": row.key, "attempts": row.attempts}))
+    if rows:
+        log.warning("parked %d outbox row(s) claimed %d times without an outcome", len(rows), limit)
+    return len(rows)
 
 
 def mark_sent(session: Session, claimed: Claimed, now: datetime) -> None:
@@ -88,13 +112,15 @@ def mark_failed(session: Session, claimed: Claimed, error: str, permanent: bool,
 
 def deliver_one(sessions: sessionmaker[Session], claimed: Claimed, now: datetime, policy: Policy) -> str:
     """Send one claimed row and record the outcome in its own transaction."""
+    cfg = policy.delivery
     try:
-        send(claimed.channel, claimed.target, claimed.key, claimed.payload, policy.delivery.timeout_s)
-    except (SendFailed, DeliveryConfigError) as exc:
+        send(claimed.channel, claimed.target, claimed.key, claimed.payload, cfg.timeout_s, cfg.allow_link_local_targets)
+    except Exception as exc:  # noqa: BLE001 - one message's failure, whatever it is, must not end the pass
         permanent = getattr(exc, "permanent", False)
-        log.warning("delivery %s attempt %d failed: %s", claimed.key, claimed.attempts, exc)
+        error = str(exc) if isinstance(exc, (SendFailed, DeliveryConfigError)) else f"{type(exc).__name__}: {exc}"
+        log.warning("delivery %s attempt %d failed: %s", claimed.key, claimed.attempts, error)
         with sessions() as session, session.begin():
-            return mark_failed(session, claimed, str(exc), permanent, now, policy)
+            return mark_failed(session, claimed, " ".join(error.split()), permanent, now, policy)
     with sessions() as session, session.begin():
         mark_sent(session, claimed, now)
     log.info("delivered %s by %s", claimed.key, claimed.channel)
@@ -133,6 +159,7 @@ def deliver_pending(sessions: sessionmaker[Session], now: datetime, policy: Poli
     queued = queue_backlog(sessions, now, policy)
     if queued:
         counts["queued"] = queued
+    counts["failed"] += park_exhausted(sessions, now, policy)
     started = time.monotonic()
     while counts["claimed"] < limit:
         at = now + timedelta(seconds=time.monotonic() - started) if counts["claimed"] else now

@@ -1,9 +1,19 @@
 """Errors of the routing package: one clear line each."""
 from __future__ import annotations
 
+import re
+
+
+def one_line(message: object) -> str:
+    """The message with its line breaks (and the spaces around them) turned into one space."""
+    return re.sub(r"\s*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+\s*", " ", str(message)).strip()
+
 
 class RoutingError(Exception):
-    """Base of every routing error."""
+    """Base of every routing error; its message is always one line (a value quoted in it may hold a newline)."""
+
+    def __init__(self, message: object = ""):
+        super().__init__(one_line(message))
 
 
 class RulesError(RoutingError):

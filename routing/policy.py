@@ -84,6 +84,7 @@ class DeliveryConfig:
     lease_s: float = 300
     timeout_s: float = 10
     notify_attach: bool = True
+    allow_link_local_targets: bool = False  # webhooks to 169.254.0.0/16, fe80::/10 and metadata hosts (routing.targets)
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
@@ -170,7 +171,7 @@ def _section(cls, data: dict[str, Any], where: str, **extra):
     known = set(cls.__dataclass_fields__)
     unknown = sorted(set(data) - known)
     if unknown:
-        raise RulesError(f"{where}: unknown key(s): {', '.join(unknown)}")
+        raise RulesError(f"{where}: unknown key(s): {', '.join(map(repr, unknown))}")
     return cls(**{**data, **extra})
 
 
@@ -186,17 +187,36 @@ def load_sla(data: dict[str, Any], region: str, where: str) -> SlaConfig:
 
 
 def load_delivery(path: Path, agencies: dict[str, Agency]) -> DeliveryConfig:
-    """Delivery defaults and channels; a channel naming an unknown agency is an error."""
+    """Delivery defaults and channels; a channel naming an unknown agency or a bad target is an error."""
     if not path.exists():
         return DeliveryConfig()
     data = read_toml(path)
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict) or not isinstance(data.get("channel", []), list):
+        raise RulesError(f"{path}: [defaults] must be a table and [[channel]] an array of tables")
+    allow = defaults.get("allow_link_local_targets", False) is True
     channels = {}
     for n, entry in enumerate(data.get("channel", []), start=1):
-        agency = agencies.get(norm(entry.get("agency")))
+        name = entry.get("agency") if isinstance(entry, dict) else entry
+        agency = agencies.get(norm(name)) if isinstance(name, str) else None
         if agency is None:
-            raise RulesError(f"{path}: [[channel]] #{n}: unknown agency {entry.get('agency')!r}")
-        channels[agency.name] = Channel(entry.get("webhook"), entry.get("email"))
-    return _section(DeliveryConfig, data.get("defaults", {}), f"{path} [defaults]", channels=channels)
+            raise RulesError(f"{path}: [[channel]] #{n}: unknown agency {name!r}")
+        channels[agency.name] = Channel(_target(path, n, agency, entry, "webhook", allow),
+                                        _target(path, n, agency, entry, "email", allow))
+    return _section(DeliveryConfig, defaults, f"{path} [defaults]", channels=channels)
+
+
+def _target(path: Path, n: int, agency: Agency, entry: dict[str, Any], key: str, allow: bool) -> str | None:
+    """One checked target of a [[channel]] entry (None when absent)."""
+    from routing.targets import TargetError, check_email, check_webhook
+
+    value = entry.get(key)
+    if value is None:
+        return None
+    try:
+        return check_webhook(value, allow) if key == "webhook" else check_email(value)
+    except TargetError as exc:
+        raise RulesError(f"{path}: [[channel]] #{n} ({agency.name}): {key} {value!r}: {exc}") from None
 
 
 def load_topics(config_dir: Path) -> dict[str, str]:

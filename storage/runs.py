@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +16,29 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.tables import Run, utcnow
 from tsur.logs import run_id_var
 from tsur.masking import mask
+
+log = logging.getLogger(__name__)
+
+
+# A pass that has not recorded its outcome after this long was killed (or lost its database) mid-pass. A pass
+# still alive after it (a very long backlog) overwrites the mark with its real outcome when it ends.
+ABANDONED_AFTER = timedelta(hours=6)
+
+
+def close_abandoned(session: Session, stage: str | None, now: datetime, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Mark `running` rows of `stage` (None: every stage) started before now − older_than as `abandoned`;
+    returns how many. Rows another daemon is marking are skipped (no lock waits). The caller commits."""
+    query = sa.select(Run.id).where(Run.status == "running", Run.started_at < now - older_than)
+    if stage is not None:
+        query = query.where(Run.stage == stage)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if not ids:
+        return 0
+    hours = older_than.total_seconds() / 3600
+    reason = f"abandoned: no outcome recorded {hours:g} h after the start (killed, or the database was lost)"
+    return session.execute(sa.update(Run).where(Run.id.in_(ids)).values(status="abandoned", error=reason)).rowcount
 
 
 def new_run_id() -> str:
@@ -57,7 +82,7 @@ class RunRecorder:
     run_id: str
     stage: str
     counts: dict[str, Any] = field(default_factory=dict)
-    status: str = "ok"
+    status: str = "ok"  # runs.status: running (in progress), ok, error, skipped, abandoned (close_abandoned)
     error: str | None = None
 
     def add(self, **counts: float) -> None:
@@ -75,11 +100,15 @@ def record_run(sessions: sessionmaker[Session], stage: str, *, worker: str, run_
     """Write a `runs` row when the pass starts and complete it when it ends, even on error.
 
     The row's run id (`run_id`, else the one bound by `run_scope`) is bound for the pass's log lines. With
-    keep_empty=False the row of a clean pass that counted nothing is deleted (idle analyse/route ticks).
+    keep_empty=False the row of a clean pass that counted nothing is deleted (idle analyse/route ticks). Rows
+    of the same stage left `running` by a killed pass long ago are marked `abandoned` first (close_abandoned).
     """
     rec = RunRecorder(run_id or current_run_id() or new_run_id(), stage)
     with sessions.begin() as s:
-        row = Run(run_id=rec.run_id, stage=stage, source=source, worker=worker, started_at=utcnow())
+        now = utcnow()
+        if close_abandoned(s, stage, now):
+            log.warning("marked %s run(s) left running for over %s as abandoned", stage, ABANDONED_AFTER)
+        row = Run(run_id=rec.run_id, stage=stage, source=source, worker=worker, started_at=now)
         s.add(row)
         s.flush()
         row_id = row.id

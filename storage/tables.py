@@ -258,7 +258,7 @@ class Run(Base):
     stage: Mapped[str] = mapped_column(sa.String(32))
     source: Mapped[str | None] = mapped_column(sa.String(512))
     worker: Mapped[str | None] = mapped_column(sa.String(128))
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running|ok|error|skipped
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running|ok|error|skipped|abandoned
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(sa.Text)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

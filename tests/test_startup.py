@@ -166,3 +166,16 @@ def test_a_source_not_configured_is_enabled_again_once_it_is(tmp_path, monkeypat
     lines = [r.getMessage() for r in caplog.records if "enabled again" in r.getMessage()]
     assert len(lines) == 2 and all("not configured" in line for line in lines), lines
     assert "now-it-is-set" not in " ".join(lines)
+
+
+def test_a_bad_delivery_target_stops_the_start(tmp_path):
+    """An e-mail target with CRLF used to be accepted and then abort every delivery pass."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("sources.toml"))
+    with open(config / "delivery.toml", "a", encoding="utf-8") as fh:
+        fh.write('[[channel]]\nagency = "ГУП РК «Вода Крыма»"\nemail = "a@example.org\\r\\nBcc: b@example.org"\n')
+    data = tmp_path / "data"
+    line = one_line_error(run("--once", "--data-dir", str(data), "--sources", str(replay_sources(tmp_path)),
+                              env={"TSUR_CONFIG_DIR": str(config)}))
+    assert "delivery.toml: [[channel]] #1 (ГУП РК «Вода Крыма»): email" in line and "control characters" in line
+    assert not stored(data), "a stage ran before the error"

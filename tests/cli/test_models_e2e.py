@@ -198,3 +198,15 @@ def test_train_shows_a_bar_of_the_known_steps(lite, tmp_path, monkeypatch):
     out = Cli(url, env={"TSUR_MODELS_DIR": str(tmp_path), "TSUR_DATA_DIR": str(tmp_path)})(
         "models", "train", "--shared", str(tmp_path)).stdout
     assert f"{TRAIN_STEPS}/{TRAIN_STEPS}" in out and "━" in out and "trained fake-1" in out
+
+
+def test_promote_of_a_tampered_version_is_refused_in_one_line(lite, models, tmp_path):
+    import shutil
+
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    (root / "v2" / "topic.skops").write_bytes((root / "v2" / "topic.skops").read_bytes() + b"\0")
+    cli = Cli(lite[0], env={"TSUR_MODELS_DIR": str(root), "TSUR_DATA_DIR": str(tmp_path)})
+    bad = cli("models", "promote", "v2", ok=False)
+    assert bad.exit_code == 2 and "topic.skops: sha256 differs" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    assert (root / "ACTIVE").read_text(encoding="utf-8").strip() == "v1"

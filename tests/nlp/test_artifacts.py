@@ -83,3 +83,21 @@ def test_promote_refuses_a_bad_protocol(models):
     edit_meta(models / "v2", protocol=0)
     with pytest.raises(ArtifactError):
         registry.promote("v2", models)
+
+
+def test_promote_refuses_a_tampered_file(models):
+    # meta.json alone used to be checked: the promotion succeeded and every daemon then refused to start
+    with (models / "v2" / "genre.skops").open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ArtifactError, match="genre.skops: sha256 differs"):
+        registry.promote("v2", models)
+    assert not (models / registry.ACTIVE).exists()
+
+
+def test_rollback_refuses_a_tampered_previous_version(models):
+    registry.promote("v1", models)
+    registry.promote("v2", models)
+    (models / "v1" / "vectorizer.vocab.txt").unlink()
+    with pytest.raises(ArtifactError, match="missing"):
+        registry.rollback(models)
+    assert registry.active_version(models) == "v2"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import signal
@@ -18,7 +19,9 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from routing import channels
 from routing.delivery import deliver_pending
+from routing.errors import RulesError
 from routing.policy import load_policy
 from routing.stage import route_items
 from storage.tables import Outbox, Ticket, TicketEvent
@@ -32,8 +35,8 @@ SECRET = "test-shared-secret-42"
 class Hook:
     """A loopback webhook receiver: records requests, answers from a script of status codes."""
 
-    def __init__(self, statuses=(), block_first=False):
-        self.requests, self.statuses = [], list(statuses)
+    def __init__(self, statuses=(), block_first=False, location=None):
+        self.requests, self.statuses, self.location = [], list(statuses), location
         self.received, self.release, self.block_first = threading.Event(), threading.Event(), block_first
         hook = self
 
@@ -47,6 +50,8 @@ class Hook:
                 status = hook.statuses.pop(0) if hook.statuses else 200
                 try:
                     self.send_response(status)
+                    if hook.location:
+                        self.send_header("Location", hook.location)
                     self.end_headers()
                 except OSError:
                     pass
@@ -213,7 +218,9 @@ CRASHING_SENDER = """
 import sys
 from datetime import datetime
 from pathlib import Path
+from routing import channels
 from routing.delivery import deliver_pending
+from routing.errors import RulesError
 from routing.policy import load_policy
 from storage.db import make_engine, make_sessionmaker
 deliver_pending(make_sessionmaker(make_engine(sys.argv[1])), datetime.fromisoformat(sys.argv[2]),
@@ -268,3 +275,117 @@ def test_concurrent_claims_never_overlap(sessions, policy):
     with ThreadPoolExecutor(4) as pool:
         claimed = [i for ids in pool.map(lambda _: drain(), range(4)) for i in ids]
     assert len(claimed) == 40 and len(set(claimed)) == 40
+
+
+@pytest.mark.parametrize("key, target", [
+    ("webhook", "http://169.254.169.254/latest/meta-data/"), ("webhook", "http://metadata.google.internal/x"),
+    ("webhook", "http://[fe80::1]/hook"), ("webhook", "file:///etc/passwd"), ("webhook", "gopher://a.ru/"),
+    ("webhook", "not a url"), ("webhook", "https://a.ru/hook\\r\\nX-Evil: 1"), ("webhook", "https:///hook"),
+    ("email", "dispatch@example.org\\r\\nBcc: all@example.org"), ("email", "Отдел <dispatch@example.org>"),
+    ("email", "a@b@example.org"), ("email", "dispatch"),
+])
+def test_a_bad_target_is_refused_on_load_in_one_line(tmp_path, key, target):
+    config = config_copy(tmp_path / "cfg", f'[[channel]]\nagency = "{KERCH_ADMIN}"\n{key} = "{target}"\n')
+    with pytest.raises(RulesError) as err:
+        load_policy(config)
+    message = str(err.value)
+    assert len(message.splitlines()) == 1 and KERCH_ADMIN in message and f"{key} " in message
+
+
+def test_link_local_webhooks_only_when_allowed(tmp_path):
+    pol = policy_for(tmp_path, webhook="http://169.254.169.254/hook", allow_link_local_targets=True)
+    assert pol.delivery.channels[KERCH_ADMIN].webhook == "http://169.254.169.254/hook"
+
+
+def test_a_redirect_is_not_followed_with_the_signature(sessions, tmp_path):
+    elsewhere = Hook()
+    hook = Hook(statuses=[307], location=elsewhere.url)
+    try:
+        pol = policy_for(tmp_path, webhook=hook.url)
+        new_ticket(sessions, pol)
+        assert deliver_pending(sessions, NOW, pol)["retry"] == 1
+        assert len(hook.requests) == 1 and elsewhere.requests == []
+        with sessions() as s:
+            assert "redirect to another address not followed" in s.scalar(sa.select(Outbox.last_error))
+    finally:
+        hook.close()
+        elsewhere.close()
+
+
+def test_a_host_resolving_to_a_metadata_address_is_refused_at_send(sessions, tmp_path, monkeypatch):
+    pol = policy_for(tmp_path, webhook="http://hook.example.org/tsur")
+    new_ticket(sessions, pol)
+    monkeypatch.setattr(channels, "checked_session", lambda *a: pytest.fail("posted to a metadata address"))
+    monkeypatch.setattr("routing.targets.socket.getaddrinfo",
+                        lambda *a, **k: [(2, 1, 6, "", ("169.254.169.254", 80))])
+    assert deliver_pending(sessions, NOW, pol)["failed"] == 1
+    with sessions() as s:
+        assert "resolves to a cloud metadata address" in s.scalar(sa.select(Outbox.last_error))
+
+
+def test_a_name_rebound_after_the_check_is_refused_before_sending(sessions, tmp_path, hook, monkeypatch):
+    port = hook.url.split(":")[2].split("/")[0]
+    pol = policy_for(tmp_path, webhook=f"http://hook.example.org:{port}/hook")
+    new_ticket(sessions, pol)
+    answers = iter(["127.0.0.2", "127.0.0.1"])  # the check sees one address, the connection gets another
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(port)))]
+
+    monkeypatch.setattr("routing.targets.METADATA_ADDRESSES", frozenset({ipaddress.ip_address("127.0.0.1")}))
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    assert deliver_pending(sessions, NOW, pol)["failed"] == 1
+    assert hook.requests == []
+    with sessions() as s:
+        assert "connected to a cloud metadata address" in s.scalar(sa.select(Outbox.last_error))
+
+
+def queue_rows(sessions, targets):
+    """Outbox rows queued directly (as by an older release that did not check targets)."""
+    with sessions() as s, s.begin():
+        ticket = Ticket(status="new", created_at=NOW, updated_at=NOW)
+        s.add(ticket)
+        s.flush()
+        s.add_all([Outbox(key=f"k{n}:{channel}", ticket_id=ticket.id, channel=channel, target=target,
+                          payload={"kind": "ticket.created", "ticket": {"id": ticket.id}}, next_attempt_at=NOW)
+                   for n, (channel, target) in enumerate(targets)])
+
+
+def test_a_bad_row_is_parked_and_never_aborts_the_pass(sessions, tmp_path, hook, smtp):
+    # an e-mail target with CRLF used to raise out of deliver_pending: 0 of 38 pending sent, every pass
+    pol = policy_for(tmp_path, webhook=hook.url)
+    queue_rows(sessions, [("email", "dispatch@example.org\r\nBcc: all@example.org")] + [("webhook", hook.url)] * 5
+               + [("email", "kerch@example.org")])
+    assert deliver_pending(sessions, NOW, pol) == {"claimed": 7, "sent": 6, "retry": 0, "failed": 1}
+    assert [r[1] for r in outbox(sessions)] == ["failed"] + ["sent"] * 6
+    assert len(hook.requests) == 5 and [rcpt for rcpt, _ in smtp.messages] == [["kerch@example.org"]]
+
+
+def test_any_exception_is_a_failed_attempt_then_parked(sessions, tmp_path, hook, monkeypatch):
+    pol = policy_for(tmp_path, webhook=hook.url, max_attempts=2)
+    queue_rows(sessions, [("webhook", hook.url)] * 3)
+    real = channels.send_webhook
+
+    def flaky(url, key, *args):
+        if key == "k0:webhook":
+            raise UnicodeEncodeError("latin-1", "ж", 0, 1, "header value")
+        return real(url, key, *args)
+
+    monkeypatch.setattr(channels, "send_webhook", flaky)
+    assert deliver_pending(sessions, NOW, pol) == {"claimed": 3, "sent": 2, "retry": 1, "failed": 0}
+    later = NOW + timedelta(hours=1)
+    assert deliver_pending(sessions, later, pol) == {"claimed": 1, "sent": 0, "retry": 0, "failed": 1}
+    with sessions() as s:
+        row = s.scalar(sa.select(Outbox).where(Outbox.key == "k0:webhook"))
+        assert (row.status, row.attempts) == ("failed", 2) and row.last_error.startswith("UnicodeEncodeError")
+
+
+def test_a_row_claimed_max_attempts_times_without_outcome_is_parked(sessions, tmp_path, hook):
+    pol = policy_for(tmp_path, webhook=hook.url, max_attempts=3)
+    queue_rows(sessions, [("webhook", hook.url)])
+    with sessions() as s, s.begin():
+        s.execute(sa.update(Outbox).values(attempts=3))  # three senders died holding it
+    assert deliver_pending(sessions, NOW, pol) == {"claimed": 0, "sent": 0, "retry": 0, "failed": 1}
+    assert hook.requests == [] and [r[1:3] for r in outbox(sessions)] == [("failed", 3)]
+    with sessions() as s:
+        assert "without an outcome" in s.scalar(sa.select(TicketEvent.reason).where(TicketEvent.kind == "delivery"))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from routing.check import check_rules
 from routing.decide import route
@@ -106,3 +108,17 @@ def test_version_changes_with_rules(tmp_path, policy):
     cfg = write_rules(tmp_path, "g,Здравоохранение,,,,Минздрав РК,\n")
     assert load_policy(cfg).version != policy.version
     assert load_policy(cfg).version.split("+")[0] == policy.version.split("+")[0]
+
+
+def test_an_unknown_key_with_a_line_break_is_one_line_error(tmp_path):
+    # hypothesis (test_policy_with_a_broken_toml, random seed) found `"a\nb" = 1` in [defaults]: two-line message
+    folder = config_copy(tmp_path / "cfg", '[defaults]\n"max\\nattempts" = 1\n')
+    with pytest.raises(RulesError) as err:
+        load_policy(folder)
+    assert str(err.value).splitlines() == [str(err.value)] and "'max\\nattempts'" in str(err.value)
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_every_rules_error_is_one_line(head, tail):
+    message = str(RulesError(f"{head}\n{tail}\r\n"))
+    assert len(message.splitlines()) <= 1 and message.strip() == message

@@ -102,7 +102,7 @@ def train(ctx: typer.Context,
 
 @app.command("promote")
 def promote(ctx: typer.Context, version: str = typer.Argument(..., help="A version from `tsur models list`.")) -> None:
-    """Make a model version the active one (the daemon loads it on its next start).
+    """Make a model version the active one (the daemon loads it on its next start); its files are checked first.
 
     Example: tsur models promote 2026.11.23-2
     """
