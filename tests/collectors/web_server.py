@@ -16,7 +16,8 @@ class FakeSite:
         self.log: list[tuple[str, dict]] = []
         self.last_modified = "Sun, 23 Nov 2025 09:00:00 GMT"
         self.use_etag = True
-        self.framing: dict[str, str] = {}  # path -> "chunked" | "none" (no Content-Length, read to EOF) | a Content-Length to claim
+        # path -> "chunked" | "none" (no Content-Length: read to EOF) | a Content-Length to claim
+        self.framing: dict[str, str] = {}
 
     def put(self, path: str, body: bytes | str, content_type: str) -> None:
         self.pages[path] = (body.encode() if isinstance(body, str) else body, content_type)
