@@ -2,6 +2,7 @@
 
 Example:
     python benchmarks/bench_geo.py --limit 20000
+    python benchmarks/bench_geo.py --scaling      # one post naming places 1,000 … 8,000 times, and a 1 MB one
 
 Texts: sentirueval tweets (short, not Crimean) and «Наш Санкт-Петербург» appeals (longer, not
 Crimean) from ../shared/data, plus the golden table. Any place found in the first two is a false
@@ -75,11 +76,29 @@ def report(name: str, texts: list[str]) -> None:
         print(f"      {match.evidence!r} -> {match.municipality} / {match.settlement} ({match.confidence})")
 
 
+SCALING_UNIT = "Симферополь, Керчь, Ялта, ул. Ленина "  # three place mentions and a street
+
+
+def scaling() -> None:
+    """Seconds to locate one post repeating SCALING_UNIT 1,000 … 8,000 times, then a 1 MB such post
+    (work linear in the mentions: each doubling should about double the time)."""
+    locate("Ялта")
+    posts = [(f"{n:,} repeats", SCALING_UNIT * n) for n in (1000, 2000, 4000, 8000)]
+    posts.append(("1 MB post", SCALING_UNIT * (1_000_000 // len(SCALING_UNIT))))
+    for name, text in posts:
+        start = time.perf_counter()
+        match = locate(text)
+        print(f"{name}: {len(text):,} chars, {time.perf_counter() - start:.2f} s -> {match.municipality}", flush=True)
+
+
 def main() -> None:
     """Run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=10000)
+    parser.add_argument("--scaling", action="store_true", help="time one place-heavy post of growing size instead")
     args = parser.parse_args()
+    if args.scaling:
+        return scaling()
     start = time.perf_counter()
     load_gazetteer()
     print(f"gazetteer load {time.perf_counter() - start:.2f} s")

@@ -5,6 +5,10 @@ A 304 or an unchanged fingerprint yields an empty page; otherwise every entry on
 (upserts make the ones already stored harmless, and catch edited ones).
 A 5xx/429 is retried with back-off, sleeping through Retry-After up to web_retry_after_max_s in all; a
 longer pause ends the poll with Retriable(retry_after=…).
+A body longer than web_max_response_bytes (declared, or counted while it streams in, decoded) is not
+read further: Fatal, the source is disabled with one line naming the limit. A feed or news list that
+size is a wrong URL or a broken site, not a passing failure; re-downloading megabytes every poll would
+change nothing (Scrapy's DOWNLOAD_MAXSIZE likewise cancels and does not retry).
 """
 from __future__ import annotations
 
@@ -30,6 +34,16 @@ from tsur.settings import Settings
 
 log = logging.getLogger(__name__)
 FATAL_STATUS = {401, 403, 404, 410}
+MAX_RESPONSE_BYTES = 5_000_000  # the default of web_max_response_bytes
+CHUNK = 65536
+
+
+class TooLarge(Exception):
+    """A response body over the size limit (`declared`: by its Content-Length, before reading)."""
+
+    def __init__(self, limit: int, declared: int | None = None):
+        super().__init__(limit)
+        self.limit, self.declared = limit, declared
 
 
 class _Transient(Exception):
@@ -82,6 +96,7 @@ class WebCollector:
     now: Callable[[], float] = time.time
     backoff: Backoff = field(default_factory=lambda: Backoff(attempts=3, base_s=2.0))
     retry_after_max_s: float = 300.0  # longer Retry-After hints end the poll: Retriable(retry_after=…)
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     stats: CallStats = field(default_factory=CallStats)
 
     @property
@@ -135,9 +150,11 @@ class WebCollector:
         def once() -> requests.Response:
             self.stats.waits += limiter.wait()
             self.stats.requests += 1
-            response = self.session.get(self.url, headers=headers, timeout=self.timeout)
-            if response.status_code >= 500 or response.status_code == 429:
-                raise _Transient(response.status_code, _retry_after(response))
+            response = self.session.get(self.url, headers=headers, timeout=self.timeout, stream=True)
+            with response:
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise _Transient(response.status_code, _retry_after(response))
+                read_bounded(response, self.max_response_bytes)
             return response
 
         def on_wait(seconds: float) -> None:
@@ -152,11 +169,33 @@ class WebCollector:
                             retry_after=exc.retry_after or None) from None
         except requests.RequestException as exc:
             raise Retriable(f"{self.source.key}: request failed ({type(exc).__name__})", code="network") from None
+        except TooLarge as exc:
+            size = f"declares {exc.declared:,} bytes" if exc.declared else f"is over {exc.limit:,} bytes"
+            raise Fatal(f"{self.source.key}: the response {size}, more than web_max_response_bytes="
+                        f"{exc.limit}; check the URL or raise the setting", code="too_large") from None
         if response.status_code in FATAL_STATUS:
             raise Fatal(f"{self.source.key}: HTTP {response.status_code}; check the URL", code=response.status_code)
         if response.status_code >= 400:
             raise Retriable(f"{self.source.key}: HTTP {response.status_code}", code=response.status_code)
         return response
+
+
+def read_bounded(response: requests.Response, limit: int) -> bytes:
+    """Read a streamed body into response.content, stopping with TooLarge past `limit` bytes (decoded).
+
+    A Content-Length over the limit is refused before reading; a missing or lying one (chunked, or
+    smaller than the body) does not matter: the bytes are counted as they arrive.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit, int(declared))
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(limit)
+    response._content = bytes(body)  # what requests itself sets when it reads the whole body
+    return response._content
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -183,4 +222,5 @@ def build(config: SourceConfig, settings: Settings, pseudonymize, *, clock: Cloc
     session.headers["User-Agent"] = settings.http_user_agent
     return WebCollector(config, pseudonymize, session=session, timeout=settings.http_timeout_s,
                         min_interval_s=settings.web_min_interval_s, clock=clock or WALL_CLOCK, now=now,
-                        retry_after_max_s=settings.web_retry_after_max_s)
+                        retry_after_max_s=settings.web_retry_after_max_s,
+                        max_response_bytes=settings.web_max_response_bytes)

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from nlp.importance import judge
 from nlp.lemma_rules import grams_of
 from nlp.registry import active_version, resolve
 from nlp.topics import fine_topic
+from tsur.limits import MAX_TEXT_CHARS, cap_text
 from tsur.records import Analysis, AnalysisInput
 
 try:  # the geo analyser lives in nlp.geo (another module owner); analysis works without it
@@ -49,6 +50,7 @@ class Analyzer:
     topic: Any
     meta: dict[str, Any] = field(default_factory=dict)
     use_geo: bool = True
+    max_text_chars: int = MAX_TEXT_CHARS  # longer texts (stored before the collection cap) are read cut
 
     def __post_init__(self) -> None:
         self.terms = np.asarray(self.vectorizer.get_feature_names_out())
@@ -74,11 +76,17 @@ class Analyzer:
         """Analyses parallel to `inputs`, vectorising the whole batch at once."""
         if not inputs:
             return []
+        inputs = [self.capped(item) for item in inputs]
         feats, p_genre, p_topic, genre_m, topic_m = self.probabilities(inputs)
         best = p_topic.argmax(axis=1)
         return [self.compose(item, feats[i].lemmas, _row(topic_m, i), _row(genre_m, i), p_genre[i], int(best[i]),
                              float(p_topic[i, best[i]]))
                 for i, item in enumerate(inputs)]
+
+    def capped(self, item: AnalysisInput) -> AnalysisInput:
+        """The input with its text cut at max_text_chars (tsur.limits.cap_text), as collection cuts it."""
+        text = cap_text(item.text or "", self.max_text_chars)
+        return item if text is item.text else replace(item, text=text)
 
     def genre_of(self, p_genre: np.ndarray) -> str:
         """complaint when P(complaint) ≥ COMPLAINT_THRESHOLD, else the likelier of the other genres."""
@@ -143,11 +151,12 @@ def _row(matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
     return matrix.indices[ptr[i]:ptr[i + 1]], matrix.data[ptr[i]:ptr[i + 1]]
 
 
-def load_analyzer(models_dir: Path | None = None, version: str | None = None, use_geo: bool = True) -> Analyzer:
+def load_analyzer(models_dir: Path | None = None, version: str | None = None, use_geo: bool = True,
+                  max_text_chars: int = MAX_TEXT_CHARS) -> Analyzer:
     """The Analyzer of `version` (default: the one in models/ACTIVE) after the artifact checks."""
     root = resolve(models_dir)
     version = version or active_version(root)
     estimators, meta = load_bundle(root / version)
     return Analyzer(version=version, vectorizer=estimators["vectorizer"],
                     genre_vectorizer=estimators["genre_vectorizer"], genre=estimators["genre"],
-                    topic=estimators["topic"], meta=meta, use_geo=use_geo)
+                    topic=estimators["topic"], meta=meta, use_geo=use_geo, max_text_chars=max_text_chars)

@@ -63,7 +63,8 @@ class Pipeline:
         from nlp.analyzer import load_analyzer
 
         self.gazetteer  # noqa: B018 - the analyser locates places in the configured region
-        return load_analyzer(self.settings.models_dir, self.settings.model_version)
+        return load_analyzer(self.settings.models_dir, self.settings.model_version,
+                             max_text_chars=self.settings.max_text_chars)
 
     @cached_property
     def policy(self):
@@ -124,7 +125,8 @@ class Pipeline:
         else:  # retried errors and waits reach the metrics as they happen; a stop cuts the poll's sleeps short
             with hooks.polling(key, sink=self.metrics, stop=self.stop):
                 outcome = collect_source(self.sessions, key, collector, worker=self.settings.worker_id,
-                                         ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll)
+                                         ttl_s=self.settings.lease_ttl_s, max_pages=self.settings.max_pages_per_poll,
+                                         max_text_chars=self.settings.max_text_chars)
         self.metrics.observe_collect(outcome)
         return outcome
 

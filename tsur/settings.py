@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     tg_flood_wait_max_s: NonNegative = 300.0
     web_min_interval_s: NonNegative = 2.0
     web_retry_after_max_s: NonNegative = 300.0
+    web_max_response_bytes: Annotated[int, Field(ge=1024)] = 5_000_000
+    max_text_chars: Annotated[int, Field(ge=1000)] = 20_000
     retention_days: Count | None = None
 
     vk_token: SecretStr | None = None

@@ -17,6 +17,7 @@ WEAK_FACTOR = 0.7  # common-word name accepted for its capital letter only
 ROUTE_FACTOR = 0.5  # only a route's ends are named («трасса Керчь — Симферополь»): below review's 0.5
 HOME_ONLY_CONFIDENCE = 0.3  # no place in the text: the source's home municipality
 LOCAL_SIZE = 5000  # people: a town's micro-district may share the name of smaller villages only
+ROUTE_SHOWN = 100  # characters of a route quoted in a reason (a chain of dashed names can be the whole post)
 Known = dict[str, tuple[Mention, ...]]  # municipality -> its first two mentions
 
 
@@ -185,7 +186,9 @@ def route_end(choices: list[Choice], home: str | None) -> GeoMatch:
     its first end, with a confidence low enough to send the text to review."""
     best = next((c for c in choices if c.place.municipality == home), choices[0])
     which = "its end in the source's home municipality" if best.place.municipality == home else "its first end"
-    reason = f"{describe(best, None)}; only the route «{best.mention.route}» is named: {which}"
+    route = best.mention.route or ""
+    route = route if len(route) <= ROUTE_SHOWN else route[:ROUTE_SHOWN].rstrip() + "…"
+    reason = f"{describe(best, None)}; only the route «{route}» is named: {which}"
     return match_of(best, round(best.confidence * ROUTE_FACTOR, 3), reason)
 
 

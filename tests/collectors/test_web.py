@@ -144,3 +144,37 @@ def test_a_page_that_stops_yielding_entries_is_reported_not_silent(site, base, s
     site.put("/rss", "<rss version='2.0'><channel><title>пусто</title></channel></rss>", "application/rss+xml")
     (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
     assert page.items == () and page.quarantined == ()  # an empty but valid feed is just quiet
+
+
+HUGE_FEED = (b"<rss version='2.0'><channel><item><title>" + "Керчь ".encode() * 1_000_000
+             + b"</title></item></channel></rss>")
+OVER = "is over 5,000,000 bytes"
+
+
+@pytest.mark.parametrize("framing, says", [(None, f"declares {len(HUGE_FEED):,} bytes"), ("chunked", OVER),
+                                           ("none", OVER)])
+def test_a_response_over_the_size_limit_is_not_read_and_disables_the_source(site, base, settings, pseudonymize,
+                                                                            clock, framing, says):
+    site.put("/rss", HUGE_FEED, "application/rss+xml")
+    if framing:
+        site.framing["/rss"] = framing  # chunked, or no Content-Length at all: counted as it streams in
+    with pytest.raises(Fatal) as err:
+        list(web(base, "/rss", settings, pseudonymize, clock).fetch(None))
+    assert settings.web_max_response_bytes == 5_000_000 and err.value.code == "too_large"
+    assert str(err.value) == (f"web:{base}/rss: the response {says}, more than web_max_response_bytes=5000000; "
+                              "check the URL or raise the setting")
+    assert len(site.log) == 1  # not retried
+
+
+def test_a_chunked_feed_under_the_limit_and_a_lying_content_length(site, base, settings, pseudonymize, clock):
+    site.framing["/rss"] = "chunked"
+    (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
+    assert page.items
+    site.put("/rss", HUGE_FEED, "application/rss+xml")
+    site.framing["/rss"] = "1000"  # claims 1,000 bytes, sends 11 MB: no more than the claim is read
+    (page,) = web(base, "/rss", settings, pseudonymize, clock).fetch(None)
+    assert page.items == () and page.quarantined[-1].raw["bytes"] == 1000  # an unparsable cut, quarantined
+    small = settings.model_copy(update={"web_max_response_bytes": 2048})
+    site.framing["/rss"] = "chunked"
+    with pytest.raises(Fatal, match="is over 2,048 bytes"):
+        list(web(base, "/rss", small, pseudonymize, clock).fetch(None))

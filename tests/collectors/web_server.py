@@ -16,6 +16,8 @@ class FakeSite:
         self.log: list[tuple[str, dict]] = []
         self.last_modified = "Sun, 23 Nov 2025 09:00:00 GMT"
         self.use_etag = True
+        # path -> "chunked" | "none" (no Content-Length: read to EOF) | a Content-Length to claim
+        self.framing: dict[str, str] = {}
 
     def put(self, path: str, body: bytes | str, content_type: str) -> None:
         self.pages[path] = (body.encode() if isinstance(body, str) else body, content_type)
@@ -41,17 +43,36 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(304, b"", kind, headers)
         if not site.use_etag and self.headers.get("If-Modified-Since") == site.last_modified:
             return self._send(304, b"", kind, headers)
-        self._send(200, body, kind, headers)
+        self._send(200, body, kind, headers, site.framing.get(self.path))
 
-    def _send(self, status: int, body: bytes, kind: str, headers: dict) -> None:
+    def _send(self, status: int, body: bytes, kind: str, headers: dict, framing: str | None = None) -> None:
+        if framing == "chunked":
+            self.protocol_version = "HTTP/1.1"
         self.send_response(status)
         self.send_header("Content-Type", kind)
         for k, v in headers.items():
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        if framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+        elif framing != "none":
+            self.send_header("Content-Length", framing or str(len(body)))
         self.end_headers()
         if status != 304:
+            try:
+                self._write(body, framing == "chunked")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (a body over its size limit)
+        self.close_connection = True
+
+    def _write(self, body: bytes, chunked: bool) -> None:
+        if not chunked:
             self.wfile.write(body)
+            return
+        for i in range(0, len(body), 65536):
+            part = body[i:i + 65536]
+            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
     def log_message(self, *args):
         pass

@@ -1,11 +1,13 @@
 """Geo resolution does work linear in the number of place mentions (it was quadratic: 4,000 mentions
 took 3.4 s and a 1 MB place-heavy post minutes). Counted, not timed: the Python lines run in
-nlp/geo/resolve.py for one text, which is deterministic."""
+nlp/geo/resolve.py (and matcher.py) for one text, which is deterministic."""
 from __future__ import annotations
 
 import sys
 
+import nlp.geo.matcher as matcher
 import nlp.geo.resolve as resolve
+from nlp.geo import locate
 from nlp.geo.gazetteer import load_gazetteer
 from nlp.geo.matcher import find_mentions
 
@@ -52,3 +54,43 @@ def test_work_grows_linearly_with_the_mentions():
     small, large = mentions_of(2000), mentions_of(8000)
     ratio = lines_run(large, None, False) / lines_run(small, None, False)
     assert ratio < 5, f"4x the mentions cost {ratio:.1f}x the work (quadratic would be ~16x)"
+
+
+MATCHER_AND_RESOLVER = {resolve.__file__, matcher.__file__}
+ISSUE_UNIT = "Симферополь, Керчь, Ялта, ул. Ленина "  # issue 13's post: three places and a street, repeated
+
+
+def lines_locating(text: str) -> int:
+    """Lines of matcher.py and resolve.py executed by locate() on one text."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        if frame.f_code.co_filename not in MATCHER_AND_RESOLVER:
+            return None
+        if event == "line":
+            count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        locate(text)
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def test_a_post_repeating_places_8000_times_reads_as_one_naming_them_twice():
+    assert locate(ISSUE_UNIT * 8000) == locate(ISSUE_UNIT * 2)
+
+
+def test_finding_and_resolving_mentions_is_linear_in_their_number():
+    small, large = lines_locating(ISSUE_UNIT * 1000), lines_locating(ISSUE_UNIT * 4000)
+    assert large / small < 4.4, f"4x the mentions cost {large / small:.1f}x the work (quadratic would be ~16x)"
+
+
+def test_a_route_as_long_as_the_post_is_quoted_short_in_the_reason():
+    match = locate("Керчь — Симферополь — Ялта — Алушта — " * 500)
+    assert match.municipality == "городской округ Керчь" and len(match.reason) < 300
+    assert "only the route «Керчь — Симферополь — Ялта — Алушта — Керчь" in match.reason

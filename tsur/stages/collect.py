@@ -16,6 +16,7 @@ from storage.runs import record_run
 from storage.sources import (defer_source, disable_source, is_deferred, lease_source, mark_error, mark_success,
                              release_source)
 from storage.tables import Source, utcnow
+from tsur.limits import MAX_TEXT_CHARS, cap_page
 from tsur.records import Page
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,11 @@ def _source_id(sessions: sessionmaker[Session], key: str) -> int:
 
 
 def collect_source(sessions: sessionmaker[Session], source_key: str, collector: Collector, *, worker: str,
-                   run_id: str | None = None, ttl_s: float = 600.0, max_pages: int | None = None) -> CollectOutcome:
+                   run_id: str | None = None, ttl_s: float = 600.0, max_pages: int | None = None,
+                   max_text_chars: int = MAX_TEXT_CHARS) -> CollectOutcome:
     """Lease the source, resume from its cursor, store pages; classify errors per the taxonomy.
+
+    Every item's text is capped at `max_text_chars` before it is stored (tsur.limits; its raw stays whole).
 
     A source whose API asked for a pause (Retriable.retry_after) is not polled before it ends ("deferred").
     """
@@ -72,7 +76,7 @@ def collect_source(sessions: sessionmaker[Session], source_key: str, collector: 
                 for page in pages:
                     totals["requests"] += page.requests  # spent even if the page cannot be stored
                     totals["waits"] += page.waits
-                    saved = _store(sessions, source_id, page, worker, ttl_s)
+                    saved = _store(sessions, source_id, _capped(source_key, page, max_text_chars), worker, ttl_s)
                     totals["pages"] += 1
                     totals["new"] += saved.new
                     totals["updated"] += saved.updated
@@ -109,6 +113,15 @@ def _pages(collector: Collector, cursor: dict | None, totals: dict) -> Iterator[
         requests, waits = unreported(collector)
         totals["requests"] += requests
         totals["waits"] += waits
+
+
+def _capped(key: str, page: Page, max_text_chars: int) -> Page:
+    """The page with its items' texts capped; a count (no text) is logged when some were cut."""
+    page, cut = cap_page(page, max_text_chars)
+    if cut:
+        log.warning("source %s: %d item text(s) longer than max_text_chars=%d cut (raw kept whole)",
+                    key, cut, max_text_chars)
+    return page
 
 
 def _store(sessions: sessionmaker[Session], source_id: int, page: Page, worker: str, ttl_s: float) -> SaveResult:
