@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from collectors.adapters.people import line_pseudonymised, raw_item_pseudonymised
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured, SkipItem
 from collectors.pseudonym import Pseudonymizer
@@ -47,7 +48,7 @@ def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -
         raise SkipItem("expected an object with 'type' and an object 'payload'")
     type_, payload = record["type"], record["payload"]
     if type_ == "raw_item":
-        return adapt_raw_item(payload)
+        return raw_item_pseudonymised(adapt_raw_item(payload), pseudonymize)
     from collectors.adapters import adapt_record  # live collectors' adapters
 
     target = source
@@ -107,7 +108,7 @@ class ReplayCollector:
         except (json.JSONDecodeError, SkipItem) as exc:
             reason = f"{self.path.name}:{line_no}: {str(exc).splitlines()[0]}"
             log.warning("quarantined %s", reason)
-            bad.append(Quarantined(self.source.key, reason, {"line": line[:10000]}))
+            bad.append(Quarantined(self.source.key, reason, {"line": line_pseudonymised(line, self.pseudonymize)[:10000]}))
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize: Pseudonymizer) -> ReplayCollector:
