@@ -18,9 +18,10 @@ from collectors.adapters.people import line_pseudonymised, raw_item_pseudonymise
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured, SkipItem
 from collectors.pseudonym import Pseudonymizer
+from collectors.replay_paths import replay_path
 from collectors.sources_file import TYPES
 from tsur.records import Page, Quarantined, RawItem
-from tsur.settings import ROOT, Settings
+from tsur.settings import Settings
 
 log = logging.getLogger(__name__)
 PAGE_LINES = 200
@@ -112,10 +113,11 @@ class ReplayCollector:
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize: Pseudonymizer) -> ReplayCollector:
-    """A replay collector for `replay:<path>` (relative paths are taken from the project root)."""
-    path = Path(config.handle)
-    if not path.is_absolute():
-        path = path if path.exists() else ROOT / path
+    """A replay collector for `replay:<path>` (relative paths are taken from the project root), inside replay_dirs."""
+    try:
+        path = replay_path(config.handle, settings)
+    except ValueError as exc:
+        raise NotConfigured(f"{config.key}: {exc}") from None
     if not path.is_file():
         raise NotConfigured(f"{config.key}: replay file {path} not found")
     return ReplayCollector(config, path, pseudonymize, int(config.options.get("page_lines", PAGE_LINES)))
