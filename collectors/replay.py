@@ -14,12 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from collectors.adapters.people import line_pseudonymised, raw_item_pseudonymised
 from collectors.base import SourceConfig
 from collectors.errors import NotConfigured, SkipItem
 from collectors.pseudonym import Pseudonymizer
+from collectors.replay_paths import replay_path
 from collectors.sources_file import TYPES
 from tsur.records import Page, Quarantined, RawItem
-from tsur.settings import ROOT, Settings
+from tsur.settings import Settings
 
 log = logging.getLogger(__name__)
 PAGE_LINES = 200
@@ -47,7 +49,7 @@ def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -
         raise SkipItem("expected an object with 'type' and an object 'payload'")
     type_, payload = record["type"], record["payload"]
     if type_ == "raw_item":
-        return adapt_raw_item(payload)
+        return raw_item_pseudonymised(adapt_raw_item(payload), pseudonymize)
     from collectors.adapters import adapt_record  # live collectors' adapters
 
     target = source
@@ -107,14 +109,15 @@ class ReplayCollector:
         except (json.JSONDecodeError, SkipItem) as exc:
             reason = f"{self.path.name}:{line_no}: {str(exc).splitlines()[0]}"
             log.warning("quarantined %s", reason)
-            bad.append(Quarantined(self.source.key, reason, {"line": line[:10000]}))
+            bad.append(Quarantined(self.source.key, reason, {"line": line_pseudonymised(line, self.pseudonymize)[:10000]}))
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize: Pseudonymizer) -> ReplayCollector:
-    """A replay collector for `replay:<path>` (relative paths are taken from the project root)."""
-    path = Path(config.handle)
-    if not path.is_absolute():
-        path = path if path.exists() else ROOT / path
+    """A replay collector for `replay:<path>` (relative paths are taken from the project root), inside replay_dirs."""
+    try:
+        path = replay_path(config.handle, settings)
+    except ValueError as exc:
+        raise NotConfigured(f"{config.key}: {exc}") from None
     if not path.is_file():
         raise NotConfigured(f"{config.key}: replay file {path} not found")
     return ReplayCollector(config, path, pseudonymize, int(config.options.get("page_lines", PAGE_LINES)))

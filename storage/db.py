@@ -64,6 +64,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     Example: make_engine("sqlite:///var/tsur.db"), make_engine("postgresql+psycopg://localhost/tsur")
     """
     url_obj = sa.make_url(url)
+    kwargs.setdefault("hide_parameters", True)  # SQL errors must not carry complaint texts, URLs or payloads
     if url_obj.get_backend_name() == "sqlite":
         database = url_obj.database
         if database and database != ":memory:":

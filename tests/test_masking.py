@@ -98,3 +98,53 @@ def test_one_line_errors_printed_to_stderr_are_masked(monkeypatch):
     monkeypatch.setenv("TSUR_VK_TOKEN", TOKEN)
     assert one_line(Fatal(f"vk:wall:-1: VK error 5: token {TOKEN} rejected\nmore")) == \
         "vk:wall:-1: VK error 5: token *** rejected"
+
+
+COMPLAINT = "Жалоба: во дворе ул. Гоголя 5 нет воды третий день, Иванова Мария"
+
+
+class DuplicatingCollector:
+    """A collector whose poll fails on the database with a complaint text among the statement's values."""
+
+    def __init__(self, sessions):
+        from tests.stages.test_collect import CFG
+
+        self.source, self.sessions = CFG, sessions
+
+    def fetch(self, cursor):
+        from storage.tables import Source
+
+        for _ in range(2):
+            with self.sessions.begin() as s:
+                s.execute(sa.insert(Source).values(key=COMPLAINT, platform="vk", handle=COMPLAINT))
+        yield from ()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_database_errors_in_tracebacks_carry_no_parameters_or_values(sessions, capsys, fmt):
+    """"failed unexpectedly" tracebacks show the error's first line, not the SQL values or PostgreSQL's DETAIL."""
+    from storage.sources import sync_sources
+    from tests.stages.test_collect import CFG
+    from tsur.stages.collect import collect_source
+
+    with sessions.begin() as s:
+        sync_sources(s, [CFG])
+    setup_logging("INFO", fmt)
+    try:
+        out = collect_source(sessions, CFG.key, DuplicatingCollector(sessions), worker="w")
+    finally:
+        setup_logging("WARNING")
+    err = capsys.readouterr().err
+    assert out.status == "retry" and "failed unexpectedly" in err and "IntegrityError" in err
+    assert "Гоголя" not in err and "Traceback" in err
+    assert "Гоголя" not in out.error
+
+
+def test_engines_hide_statement_parameters(sessions):
+    from storage.tables import Source
+
+    with pytest.raises(sa.exc.IntegrityError) as caught:
+        for _ in range(2):
+            with sessions.begin() as s:
+                s.execute(sa.insert(Source).values(key=COMPLAINT, platform="vk", handle="h"))
+    assert "[SQL parameters hidden due to hide_parameters=True]" in str(caught.value)

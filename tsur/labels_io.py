@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.tables import Item, Label, utcnow
+from tsur.csv_safe import escaped, unescaped
 from tsur.places import Places, load_places, municipality_forms, norm
 
 FIELDS = ("is_complaint", "topic_group", "topic", "municipality", "settlement", "importance", "agency")
@@ -79,8 +80,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
             raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}) nor a Windows-1251 ИМ export: "
                              "save it as «CSV UTF-8»") from None
     header = text.split("\n", 1)[0]
-    return pd.read_csv(io.StringIO(text), sep=max((",", ";", "\t"), key=header.count), dtype=str,
-                       keep_default_na=False)
+    return unescaped(pd.read_csv(io.StringIO(text), sep=max((",", ";", "\t"), key=header.count), dtype=str,
+                                 keep_default_na=False))
 
 
 def _merge_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -281,6 +282,7 @@ def export_labels(session: Session, path: Path, *, long: bool = False, origin: s
                   redact: bool = True) -> int:
     """Write labels to .csv or .parquet: one row per item (default) or one per label (`long`); returns rows.
 
+    CSV cells a spreadsheet would run as formulas (= + - @ …) get a leading quote; import takes it off.
     Texts, reasons and links are redacted (phones, e-mails, cards, profile and user-wall links, mentions,
     document numbers) unless `redact=False`; `actor` is an internal operator id and stays.
     """
@@ -293,7 +295,7 @@ def export_labels(session: Session, path: Path, *, long: bool = False, origin: s
         frame = redacted(frame)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        escaped(frame).to_csv(path, index=False)  # no cell runs as a formula in a spreadsheet
     else:
         frame.to_parquet(path, index=False)
     return len(frame)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS_FILE = ROOT / "config" / "defaults.toml"
@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     sources_file: Path | None = None
     models_dir: Path = ROOT / "models"
     model_version: str | None = None
+    replay_dirs: Annotated[list[Path], NoDecode] | None = None  # default: data_dir and the project's samples/
 
     worker_id: str = Field(default=f"{socket.gethostname()}:{os.getpid()}", min_length=1, max_length=128)
     analyse_batch: Count = 500
@@ -133,6 +134,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
 
     _config_file: Path | None = None
+
+    @field_validator("replay_dirs", mode="before")
+    @classmethod
+    def _path_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # TSUR_REPLAY_DIRS="/srv/replays:/data/recorded" (os.pathsep-separated)
+            return [p for p in value.split(os.pathsep) if p.strip()]
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -191,6 +199,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL: explicit, or SQLite in data_dir."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'tsur.db').as_posix()}"
+
+    @property
+    def replay_dirs_or_default(self) -> list[Path]:
+        """The directories replay sources may read: replay_dirs, else data_dir and the project's samples/."""
+        return list(self.replay_dirs) if self.replay_dirs is not None else [self.data_dir, ROOT / "samples"]
 
     @property
     def sources_path(self) -> Path:

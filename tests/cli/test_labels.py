@@ -219,3 +219,33 @@ def test_import_twice_adds_nothing(lite, tmp_path):
     assert (first["labels"], first["skipped"], again["labels"], again["skipped"]) == (9, 0, 0, 9)
     assert len(_labels(sessions)) == 9
     assert "0 label(s) (9 already imported)" in cli("labels", "import", str(tmp_path / "im.csv")).stdout
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/x","Нет воды")', "+cmd|' /C calc'!A0 яма", "@SUM(1+1) нет света",
+            "-1 градус в квартире", "'=с кавычкой в начале", "нет воды"]
+
+
+def test_csv_export_quotes_formula_cells_and_import_takes_the_quote_off(lite, tmp_path):
+    """OWASP CSV injection: no exported cell starts a formula; export → import gives the same texts back."""
+    import csv
+
+    from tsur.csv_safe import escape_cell, escaped, unescape_cell
+    from tsur.labels_io import read_table
+
+    url, sessions = lite
+    cli = Cli(url)
+    rows = [{"Текст": text, "Группа тем": "ЖКХ", "Тема": "", "Муниципалитет": "Алушта", "Исполнитель": ""}
+            for text in FORMULAS]
+    escaped(pd.DataFrame(rows)).to_csv(tmp_path / "im.csv", index=False)  # as a spreadsheet saves them
+    assert cli.json("labels", "import", str(tmp_path / "im.csv"))["labels"] == 2 * len(FORMULAS)
+    assert {lb.text for lb in _labels(sessions)} == set(FORMULAS)
+    cli("labels", "export", str(tmp_path / "out.csv"))
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert {f"'{t}" for t in FORMULAS[:-1]} | {"нет воды"} <= set(cells)
+    assert sorted(read_table(tmp_path / "out.csv")["text"]) == sorted(FORMULAS)
+    assert cli.json("labels", "import", str(tmp_path / "out.csv"))["labels"] == 0  # the same texts: already there
+    assert [unescape_cell(escape_cell(v)) for v in ("\tx", "\rx", "'\tx", "''@x", "x'", 3)] == \
+        ["\tx", "\rx", "'\tx", "''@x", "x'", 3]
+    assert escape_cell("\r=x") == "'\r=x" and escape_cell("''+x") == "'" + "''+x"

@@ -212,3 +212,23 @@ def test_ticket_corrections_label_complaint_items_with_their_own_prediction(lite
     confirmed = {(pk, f): previous for pk, f, value, previous, why in rows if why == "checked by hand"}
     assert {pk for pk, _ in confirmed} == {post, comment}
     assert confirmed[(comment, "topic_group")] == "Благоустройство" and confirmed[(post, "agency")] == yalta
+
+
+HOSTILE = ("\x1b]8;;http://evil.example\x07Нет воды\x1b]8;;\x07 [bold red]СРОЧНО[/bold red] \x1b[2J\x1b[31mул. Ленина"
+           "\x9b31m \u202eтекст\x07\x08")
+
+
+def test_post_text_is_printed_without_terminal_escapes_and_markup(lite):
+    """`tsur show item|ticket` and tables print post text as text: no OSC/CSI escapes, [markup] shown literally."""
+    url, sessions = lite
+    cli = Cli(url)
+    item = seed(sessions, HOSTILE, municipality=None, geo_confidence=0.0)
+    other = seed(sessions, HOSTILE + " " + ROAD_TEXT)
+    decisions = {d.item_pk: d for d in route(sessions)}
+    outputs = [cli("show", "item", str(item)).stdout, cli("show", "ticket", str(decisions[other].ticket_id)).stdout,
+               cli("review", "list").stdout]
+    for out in outputs:
+        assert not [ch for ch in out if ord(ch) < 32 and ch not in "\n" or 0x7f <= ord(ch) <= 0x9f], out
+        assert "\u202e" not in out and "evil.example" not in out
+        assert "[bold red]СРОЧНО[/bold red]" in " ".join(out.split()) or "[bold red]СРОЧНО[/bold" in out
+    assert "Нет воды" in outputs[0] and "ул. Ленина" in outputs[0]

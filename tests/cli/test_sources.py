@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -107,3 +108,42 @@ def test_add_checks_home_municipality_against_the_region_gazetteer(lite):
     assert typo.exit_code == 2 and "unknown municipality 'городской округ Ялтаа' (did you mean " \
         "'городской округ Ялта'?)" in typo.stderr and "regions/crimea/places.csv" in typo.stderr
     assert [s["key"] for s in cli.json("sources", "list")] == ["tg:channel:kacha"]
+
+
+def test_replay_paths_stay_inside_the_replay_directories(db, tmp_path, monkeypatch):
+    """`sources add replay` and the replay collector refuse files outside replay_dirs, symlinks followed."""
+    from storage.tables import Item, QuarantineRecord
+
+    url, sessions = db
+    allowed, private = tmp_path / "replays", tmp_path / "private"
+    allowed.mkdir()
+    private.mkdir()
+    secret = private / "secret"
+    secret.write_text('{"line": "not for the database"}\nroot:x:0:0\n', encoding="utf-8")
+    secret.chmod(0o600)
+    (allowed / "link.jsonl").symlink_to(secret)
+    (allowed / "ok.jsonl").write_text("", encoding="utf-8")
+    monkeypatch.chdir(allowed)
+    cli = Cli(url, env={"TSUR_REPLAY_DIRS": str(allowed)})
+    for handle in ("../private/secret", str(secret), str(allowed / "link.jsonl")):
+        result = cli("sources", "add", "replay", handle, ok=False)
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, handle
+        assert result.stderr.startswith(f"error: replay file {handle} is outside the replay directories ({allowed}")
+    cli("sources", "add", "replay", str(allowed / "ok.jsonl"))
+    with sessions.begin() as s:  # as an older version or the sources file could have added it
+        s.add(Source(key="replay:../private/secret", platform="replay", handle="../private/secret", kind="community",
+                     interval_s=600, options={"type": "replay"}, enabled=True))
+    cli("run", "collect", ok=False)
+    with sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(QuarantineRecord)) == 0
+        assert s.scalar(sa.select(sa.func.count()).select_from(Item)) == 0
+        reason = s.scalar(sa.select(Source.disabled_reason).where(Source.key == "replay:../private/secret"))
+    assert "outside the replay directories" in reason
+
+
+def test_replay_dirs_setting(tmp_path, monkeypatch):
+    from tsur.settings import ROOT, Settings
+
+    assert Settings(data_dir=tmp_path).replay_dirs_or_default == [tmp_path, ROOT / "samples"]
+    monkeypatch.setenv("TSUR_REPLAY_DIRS", f"/srv/a{__import__('os').pathsep}/srv/b")
+    assert Settings().replay_dirs_or_default == [Path("/srv/a"), Path("/srv/b")]

@@ -99,3 +99,59 @@ def test_quarantined_payloads_are_pseudonymised_too(pseudonymize):
 def test_a_pseudonym_is_its_own_pseudonym(pseudonymize):
     assert pseudonymize("vk", pseudonymize("vk", USER)) == pseudonymize("vk", USER)
     assert pseudonymize("tg", pseudonymize("vk", USER)) != pseudonymize("vk", USER)
+
+
+def test_vk_mentions_id_links_and_profiles_are_pseudonymised_communities_stay(pseudonymize):
+    """A wall post as VK serves it (extended: with profiles and groups): no user id, name or photo survives."""
+    text = (f"[id{USER}|Иван Петров], у вас тоже нет воды? Пишите https://vk.com/id{OTHER}, "
+            f"[club100|Водоканал Симферополь] молчит, vk.com/club100")
+    post = {"id": 7, "owner_id": OWNER, "from_id": USER, "date": NOW, "text": text, "post_type": "post",
+            "attachments": [{"type": "link", "link": {"url": f"https://m.vk.com/id{OTHER}", "title": "Профиль"}}],
+            "profiles": [{"id": USER, "first_name": "Иван", "last_name": "Петров", "screen_name": "ivan.petrov",
+                          "photo_50": "https://sun9-1.userapi.com/ivan.jpg", "sex": 2, "online": 0}],
+            "groups": [{"id": 100, "name": "Водоканал Симферополь", "screen_name": "club100", "is_closed": 0}]}
+    item = adapt_record("vk_post", post, WALL, pseudonymize)
+    user, other = pseudonymize("vk", USER), pseudonymize("vk", OTHER)
+    assert item.text.startswith(f"[{user}|…], у вас тоже нет воды? Пишите https://vk.com/{other}, ")
+    assert "[club100|Водоканал Симферополь] молчит, vk.com/club100" in item.text
+    assert item.raw["profiles"] == [{"id": user}] and item.raw["groups"] == post["groups"]
+    assert leaks([item.text, item.raw], USER, OTHER, str(USER), str(OTHER), "Иван", "Петров", "ivan", "sun9") == []
+    again = adapt_record("vk_post", item.raw, WALL, pseudonymize)
+    assert (again.text, again.raw) == (item.text, item.raw)  # stored payloads replay to the same item
+
+
+def raw_item_line(**payload) -> str:
+    base = {"platform": "vk", "source": "vk:wall:-100", "item_id": "1", "text": f"[id{USER}|Иван] нет воды",
+            "published_at": "2026-11-16T08:00:00+00:00", "author": USER,
+            "raw": {"owner_id": OWNER, "from_id": USER, "text": f"[id{USER}|Иван] нет воды"}}
+    return json.dumps({"type": "raw_item", "source": "vk:wall:-100", "payload": {**base, **payload}},
+                      ensure_ascii=False) + "\n"
+
+
+def test_replayed_raw_items_are_pseudonymised_like_adapted_items(pseudonymize, tmp_path):
+    path = tmp_path / "rec.jsonl"
+    path.write_text(raw_item_line() + raw_item_line(item_id="2", published_at="yesterday"), encoding="utf-8")
+    (page,) = ReplayCollector(REPLAY, path, pseudonymize).fetch(None)
+    (item,), (bad,) = page.items, page.quarantined
+    assert item.author == item.raw["from_id"] == pseudonymize("vk", USER)
+    assert leaks([item.text, item.raw, bad.raw], USER, str(USER), "Иван") == []
+    assert json.loads(bad.raw["line"])["payload"]["author"] == pseudonymize("vk", USER)
+
+
+def test_stored_raw_items_and_quarantine_rows_keep_no_author(sessions, pseudonymize, tmp_path):
+    import sqlalchemy as sa
+
+    from storage.sources import sync_sources
+    from storage.tables import Item, QuarantineRecord
+    from tsur.stages.collect import collect_source
+
+    path = tmp_path / "rec.jsonl"
+    path.write_text(raw_item_line() + raw_item_line(item_id="2", published_at="yesterday"), encoding="utf-8")
+    with sessions.begin() as s:
+        sync_sources(s, [REPLAY])
+    out = collect_source(sessions, REPLAY.key, ReplayCollector(REPLAY, path, pseudonymize), worker="w")
+    assert (out.status, out.new, out.quarantined) == ("ok", 1, 1)
+    with sessions() as s:
+        stored = [list(r) for r in s.execute(sa.select(Item.author, Item.text, Item.raw))]
+        stored += [s.scalar(sa.select(QuarantineRecord.raw))]
+    assert leaks(stored, USER, str(USER), "Иван") == [] and stored[0][0] == pseudonymize("vk", USER)

@@ -6,12 +6,17 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from tsur.cli.state import State
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Terminal escapes (OSC hyperlinks and titles, CSI colours and cursor moves, other ESC sequences), control
+# characters but newline and tab, C1 controls and bidi overrides: post text must not drive the terminal.
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]?|\x1b[ -/]*[0-~]?"
+                      r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_DURATION_DAYS = 36500  # 100 years: more than any data here is old, far from datetime's limits
 
 
@@ -26,6 +31,16 @@ def parse_duration(text: str | None) -> timedelta | None:
     if seconds > MAX_DURATION_DAYS * 86400:
         raise ValueError(f"duration {text.strip()!r} is too long: at most {MAX_DURATION_DAYS}d (100 years)")
     return timedelta(seconds=seconds)
+
+
+def printable(text: str) -> str:
+    """`text` without terminal escapes and control characters. Example: printable("\\x1b[31mred") == "red"."""
+    return _ESCAPES.sub("", text)
+
+
+def shown(text: str | None) -> str:
+    """Text from posts, safe to print through rich: no escapes, and its [markup] shown, not applied."""
+    return escape(printable(text or ""))
 
 
 def plain(value: Any) -> Any:
@@ -46,15 +61,16 @@ def local_time(value: datetime, tz: tzinfo | None = None) -> str:
 
 
 def cell(value: Any, width: int | None = None, tz: tzinfo | None = None) -> str:
-    """A short human form of a value for a table cell (datetimes in `tz`, default UTC, with the zone)."""
+    """A short human form of a value for a rich table cell (datetimes in `tz`, default UTC, with the zone);
+    texts without terminal escapes, their [markup] escaped."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return local_time(value, tz)
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
-    text = " ".join(str(value).split())
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+    text = " ".join(printable(str(value)).split())
+    return escape(text if width is None or len(text) <= width else text[: width - 1] + "…")
 
 
 def human_seconds(seconds: float | None) -> str:
@@ -97,4 +113,4 @@ def say(st: State, message: str, data: Any = None) -> None:
     if st.json:
         print_json(st, data if data is not None else {"message": message})
     else:
-        st.console.print(message, highlight=False)
+        st.console.print(printable(message), highlight=False, markup=False)

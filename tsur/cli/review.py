@@ -6,12 +6,13 @@ from typing import Optional
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
 
 from storage.tables import utcnow
 from tsur import queries
 from tsur.cli import corrections
 from tsur.cli.errors import known_errors, one_line
-from tsur.cli.output import cell, parse_duration, print_json, print_rows, say
+from tsur.cli.output import cell, parse_duration, print_json, print_rows, printable, say
 from tsur.cli.state import State, state
 
 app = typer.Typer(no_args_is_help=True, help="The review queue: list it, confirm or reassign what it holds.\n\n"
@@ -120,18 +121,21 @@ def reassign(ctx: typer.Context, kind: Kind = typer.Argument(..., help="item or 
 
 def _show_item(st: State, d: dict) -> None:
     item, an, dec = d["item"], d["analysis"], d["decision"]
-    st.console.print(Panel(item["text"] or "(text purged)", title=f"item {item['id']} · {item['source']} · "
-                           f"{cell(item['published_at'], tz=st.tz)}", subtitle=item["url"] or ""))
+    st.console.print(Panel(Text(printable(item["text"] or "(text purged)")),
+                           title=Text(printable(f"item {item['id']} · {item['source']} · "
+                                                f"{cell(item['published_at'], tz=st.tz)}")),
+                           subtitle=Text(printable(item["url"] or ""))))
     if an:
         genre = an.get("genre") or "- (analysed before genres)"
         st.console.print(f"analysis ({an['model_version']}): genre {genre}, complaint={an['is_complaint']} "
                          f"p={cell(an['complaint_proba'])}; topic {an['topic_group'] or '-'} / {an['topic'] or '-'} "
                          f"p={cell(an['topic_proba'])}; place {an['municipality'] or '-'} / {an['settlement'] or '-'} "
-                         f"({cell(an['geo_confidence'])}, «{an['geo_evidence'] or ''}»); importance {an['importance']}",
-                         highlight=False)
+                         f"({cell(an['geo_confidence'])}, «{printable(an['geo_evidence'] or '')}»); "
+                         f"importance {an['importance']}", highlight=False, markup=False)
     if dec:
         st.console.print(f"decision: {dec['outcome']} by rule {dec['rule']} → {dec['agency'] or 'no agency'}"
-                         f"{' (reviewed)' if dec['reviewed'] else ''}: {dec['reason']}", highlight=False)
+                         f"{' (reviewed)' if dec['reviewed'] else ''}: {printable(dec['reason'] or '')}",
+                         highlight=False, markup=False)
     if d["ticket_id"]:
         st.console.print(f"ticket: {d['ticket_id']} (tsur show ticket {d['ticket_id']})")
     _show_labels(st, d["labels"])
@@ -144,15 +148,16 @@ def _show_labels(st: State, labels: list[dict]) -> None:
 
 def _show_ticket(st: State, d: dict) -> None:
     t = d["ticket"]
-    st.console.print(Panel(
+    st.console.print(Panel(Text(printable(
         f"{t['agency'] or '(triage: no route)'}\n{t['topic_group'] or '-'} / {t['topic'] or '-'}\n"
         f"{t['municipality'] or '-'} / {t['settlement'] or '-'} · importance {t['importance']}\n"
         f"status {t['status']}{' (' + t['closing_reason'] + ')' if t['closing_reason'] else ''} · SLA {t['sla_state']}"
-        f" · due {cell(t['due_at'], tz=st.tz)} · rule {t['rule'] or '-'} ({t['rules_version'] or '-'})",
+        f" · due {cell(t['due_at'], tz=st.tz)} · rule {t['rule'] or '-'} ({t['rules_version'] or '-'})")),
         title=f"ticket {t['id']} · created {cell(t['created_at'], tz=st.tz)}"), highlight=False)
     for it in d["items"]:
-        st.console.print(Panel(it["text"] or "(text purged)", title=f"item {it['id']} · {it['source']} · {it['via']}",
-                               subtitle=it["url"] or ""))
+        st.console.print(Panel(Text(printable(it["text"] or "(text purged)")),
+                               title=Text(printable(f"item {it['id']} · {it['source']} · {it['via']}")),
+                               subtitle=Text(printable(it["url"] or ""))))
     print_rows(st, d["decisions"], {"item_pk": "Item", "outcome": "Outcome", "rule": "Rule", "reason": "Why"},
                title="Routing decisions", widths={"reason": 70}, empty="decisions: none")
     print_rows(st, d["events"], {"at": "At", "actor": "By", "kind": "What", "old_value": "From",
@@ -205,7 +210,7 @@ def _bulk(st: State, entries, changes: dict, reason: str, dry_run: bool, verb: s
     else:
         st.console.print(f"{verb}: {len(done)} done, {len(failed)} failed", highlight=False)
         for f in failed:
-            st.console.print(f"  {f['kind']} {f['id']}: {f['error']}", highlight=False)
+            st.console.print(printable(f"  {f['kind']} {f['id']}: {f['error']}"), highlight=False, markup=False)
     if failed:
         raise typer.Exit(2)
 

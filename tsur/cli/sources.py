@@ -52,6 +52,10 @@ def add(ctx: typer.Context,
     options = parse_options(type_, option or [])
     if type_ == "web" and not re.fullmatch(r"https?://[^\s/?#]+([/?#]\S*)?", handle):
         raise ValueError(f"a web source needs an http(s) URL, not {handle!r} (e.g. https://yalta.rk.gov.ru/news)")
+    if type_ == "replay":
+        from collectors.replay_paths import replay_path
+
+        replay_path(handle, st.settings)  # ValueError (one line) outside replay_dirs
     if home_municipality:  # short names («Ялта») as in filters, imports and corrections
         home_municipality = st.places.municipality(home_municipality) or home_municipality
     from tsur.pipeline import home_municipalities
