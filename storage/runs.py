@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.tables import Run, utcnow
+from tsur.errors import one_line
 from tsur.logs import run_id_var
 from tsur.masking import mask
 
@@ -116,7 +117,8 @@ def record_run(sessions: sessionmaker[Session], stage: str, *, worker: str, run_
     try:
         yield rec
     except BaseException as exc:
-        rec.status, rec.error = "error", f"{exc.__class__.__name__}: {exc}"[:2000]
+        # the first line only: a database error's further lines carry its SQL and the values (citizens' texts)
+        rec.status, rec.error = "error", f"{exc.__class__.__name__}: {one_line(exc)}"[:2000]
         raise
     finally:
         run_id_var.reset(token)

@@ -47,3 +47,15 @@ def test_a_long_pass_still_alive_records_its_real_outcome(sessions):
             close_abandoned(s, "analyse", utcnow() + ABANDONED_AFTER * 2)
         assert statuses(sessions) == {"long": "abandoned"}
     assert statuses(sessions) == {"long": "ok"}
+
+
+def test_a_failed_pass_stores_the_first_line_of_its_error_only(sessions):
+    """A database error's further lines carry the SQL and its values (a citizen's text): kept out of runs."""
+    try:
+        with record_run(sessions, "analyse", worker="w", run_id="bad"):
+            raise RuntimeError("insert refused\nDETAIL: Key (text)=(Во дворе на ул. Ленина 5 яма) exists\n[SQL: …]")
+    except RuntimeError:
+        pass
+    with sessions() as s:
+        error = s.scalar(sa.select(Run.error).where(Run.run_id == "bad"))
+    assert error == "RuntimeError: insert refused"
