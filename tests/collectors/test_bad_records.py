@@ -152,3 +152,34 @@ def test_a_real_feed_with_a_long_cyrillic_link_is_stored(sessions, settings, pse
     assert outcome.status == "ok" and outcome.new == 1, outcome.error
     with sessions() as s:
         assert s.scalar(sa.select(Item.url)) == SLUG
+
+
+class _OnePage:
+    """A VK client stub answering every call with the given posts."""
+
+    def __init__(self, posts):
+        from collectors.base import CallStats
+
+        self.posts, self.stats = posts, CallStats()
+        self.limiter_key, self.limiter, self.clock = "stub", object(), None  # for the wall's shared prefetch
+
+    def call(self, method, values, key):
+        return {"items": self.posts, "count": len(self.posts)}
+
+
+def test_hostile_vk_numbers_never_become_the_cursor():
+    """A post dated 10**30 or with id 10**200 is quarantined and leaves the search and wall cursors alone."""
+    from collectors.vk import VkSearchCollector, VkWallCollector
+
+    now = 1_794_808_500
+    good = {"id": 1, "owner_id": -1, "from_id": 5, "date": now - 60, "text": "нет воды"}
+    posts = [good, {**good, "id": 2, "date": 10**30}, {**good, "id": 10**200}]
+    cfg = SourceConfig(key="vk:search:x", platform="vk", handle="x", options={"type": "vk_search", "query": "x"})
+    search = VkSearchCollector(cfg, _OnePage(posts), PSEUDONYMIZE, query="x", now=lambda: now)
+    (page,) = search.fetch(None)
+    assert page.cursor == {"last_date": now - 60} and len(page.items) == 1 and len(page.quarantined) == 2
+    wall = VkWallCollector(SourceConfig(key="vk:wall:-1", platform="vk", handle="-1"), _OnePage(posts),
+                           PSEUDONYMIZE, now=lambda: now, reread_s=0)
+    wall._wall_page = lambda offset: {"items": posts, "count": len(posts)}
+    (page,) = wall.fetch(None)
+    assert page.cursor["last_id"] == 2 and len(page.items) == 1
