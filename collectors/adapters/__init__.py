@@ -77,7 +77,8 @@ def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,
             except Exception:  # a payload too broken to pseudonymise is not kept
                 kept = {"unstorable": "payload could not be pseudonymised"}
             reason = " ".join(str(exc).split())
-            bad.append(Quarantined(source=source.key, reason=reason, raw={"type": type_, "payload": storable_json(kept)}))
+            raw = {"type": type_, "payload": storable_json(kept)}
+            bad.append(Quarantined(source=source.key, reason=reason, raw=raw))
     return tuple(items), tuple(bad)
 
 
