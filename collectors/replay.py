@@ -16,6 +16,7 @@ from typing import Any
 
 from collectors.adapters.people import line_pseudonymised, raw_item_pseudonymised
 from collectors.base import SourceConfig
+from collectors.checks import check_item
 from collectors.errors import NotConfigured, SkipItem
 from collectors.pseudonym import Pseudonymizer
 from collectors.replay_paths import replay_path
@@ -28,19 +29,27 @@ PAGE_LINES = 200
 
 
 def adapt_raw_item(payload: dict[str, Any]) -> RawItem:
-    """A RawItem from its dict form; SkipItem when a field is missing or malformed."""
+    """A checked RawItem from its dict form (collectors.checks); SkipItem when a field is missing or malformed.
+
+    Fields keep their JSON types, so a number where a string belongs is refused rather than stored as its
+    spelling; JSON null text is the empty text, never "None".
+    """
     try:
         published = datetime.fromisoformat(payload["published_at"])
         if published.tzinfo is None:
             raise ValueError("published_at has no time zone")
-        return RawItem(
-            platform=str(payload["platform"]), source=str(payload["source"]), item_id=str(payload["item_id"]),
-            published_at=published, text=str(payload["text"]), kind=str(payload.get("kind", "post")),
+        item = RawItem(
+            platform=payload["platform"], source=payload["source"], item_id=payload["item_id"],
+            published_at=published, text=payload["text"], kind=payload.get("kind", "post"),
             parent_id=payload.get("parent_id"), url=payload.get("url"), author=payload.get("author"),
             raw=payload.get("raw") or {},
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise SkipItem(f"raw_item: {exc.__class__.__name__}: {exc}") from None
+        raise SkipItem(f"raw_item: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}") from None
+    try:
+        return check_item(item)
+    except SkipItem as exc:
+        raise SkipItem(f"raw_item: {exc}") from None
 
 
 def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -> RawItem:
@@ -69,6 +78,8 @@ def _complete(line: str) -> bool:
         json.loads(line)
     except json.JSONDecodeError:
         return False
+    except Exception:  # whole but unreadable (nested too deep, too many digits): the reader quarantines it
+        return True
     return True
 
 
@@ -107,9 +118,13 @@ class ReplayCollector:
         try:
             items.append(adapt_line(json.loads(line), self.source, self.pseudonymize))
         except (json.JSONDecodeError, SkipItem) as exc:
-            reason = f"{self.path.name}:{line_no}: {str(exc).splitlines()[0]}"
-            log.warning("quarantined %s", reason)
-            bad.append(Quarantined(self.source.key, reason, {"line": line_pseudonymised(line, self.pseudonymize)[:10000]}))
+            reason = f"{self.path.name}:{line_no}: {' '.join(str(exc).split())[:300]}"
+        except Exception as exc:  # RecursionError (deep nesting), ValueError (a 5,000-digit number) …
+            reason = f"{self.path.name}:{line_no}: unreadable line ({type(exc).__name__})"
+        else:
+            return
+        log.warning("quarantined %s", reason)
+        bad.append(Quarantined(self.source.key, reason, {"line": line_pseudonymised(line, self.pseudonymize)[:10000]}))
 
 
 def build(config: SourceConfig, settings: Settings, pseudonymize: Pseudonymizer) -> ReplayCollector:

@@ -65,7 +65,7 @@ class VkWallCollector:
         for _ in range(self.max_pages):
             response = self._wall_page(offset)
             posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
-            regular = [p for p in posts if not p.get("is_pinned") and isinstance(p.get("id"), int)]
+            regular = [p for p in posts if not p.get("is_pinned") and _sane_int(p.get("id"))]
             top_id = max([top_id, *(p["id"] for p in regular)])
             fresh = [p for p in posts if _is_fresh(p, last_id, horizon)]
             offset += len(posts)
@@ -138,7 +138,9 @@ class VkSearchCollector:
                 values["start_from"] = next_from
             response = self.client.call("newsfeed.search", values, self.source.key)
             posts = [p for p in response.get("items") or [] if isinstance(p, dict)]
-            top_date = max([top_date, *(p["date"] for p in posts if isinstance(p.get("date"), int))])
+            latest = int(self.now()) + 86400  # a post "from the future" is quarantined; it must not move the cursor
+            dates = [p["date"] for p in posts if _sane_int(p.get("date")) and p["date"] <= latest]
+            top_date = max([top_date, *dates])
             next_from = response.get("next_from") or None
             done = not posts or not next_from
             next_cursor = {"last_date": top_date if done else last_date}
@@ -149,6 +151,11 @@ class VkSearchCollector:
             yield Page(items=items, cursor=next_cursor, quarantined=bad, requests=requests, waits=waits)
             if done:
                 return
+
+
+def _sane_int(value) -> bool:
+    """An int a cursor may hold: not a bool, within 64 bits (a hostile 10**200 id must not become the cursor)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
 def _comment_count(post: dict) -> int:

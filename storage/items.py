@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.sanitize import clean_json, clean_text
+from storage.sanitize import clean_json, clean_text, storable_json
 from storage.tables import Cursor, Item, QuarantineRecord, Source, utcnow
-from tsur.records import Page, RawItem
+from tsur.records import Page, Quarantined, RawItem
 
 
 @dataclass(frozen=True)
@@ -128,17 +128,73 @@ def load_cursor(session: Session, source_id: int) -> dict[str, Any] | None:
 
 
 def save_page(session: Session, source: Source, page: Page, now: datetime | None = None) -> SaveResult:
-    """Store a page's items, quarantined records and cursor; the caller commits them as one transaction."""
+    """Store a page's items, quarantined records and cursor; the caller commits them as one transaction.
+
+    Items the database refuses (a value too long, a payload it cannot read) are quarantined one by one
+    (`upsert_each`); a database outage still raises.
+    """
     now = now or utcnow()
-    result = upsert_items(session, list(page.items), now)
-    for q in page.quarantined:
-        session.add(QuarantineRecord(source=clean_text(q.source), reason=clean_text(q.reason), raw=clean_json(q.raw),
-                                     created_at=now))
+    result, refused = upsert_each(session, list(page.items), now)
+    quarantined = list(page.quarantined) + refused
+    for q in quarantined:
+        session.add(QuarantineRecord(source=clean_text(q.source), reason=clean_text(q.reason),
+                                     raw=storable_json(q.raw), created_at=now))
     if page.cursor is not None:
         save_cursor(session, source.id, page.cursor, now)
     if result.new:
         source.last_new_item_at = now
-    return SaveResult(result.new, result.updated, result.unchanged, len(page.quarantined))
+    return SaveResult(result.new, result.updated, result.unchanged, len(quarantined))
+
+
+def upsert_each(session: Session, items: list[RawItem], now: datetime) -> tuple[SaveResult, list[Quarantined]]:
+    """`upsert_items` in a SAVEPOINT; if the database refuses the batch, each item in its own SAVEPOINT,
+    the refused ones returned as Quarantined with a one-line reason (error class, never the values)."""
+    try:
+        with session.begin_nested():
+            return upsert_items(session, items, now), []
+    except Exception as exc:
+        if not is_refusal(exc):
+            raise
+    last = {(i.platform, i.source, i.item_id): i for i in items}  # the last copy of an item in a page wins
+    totals, refused = SaveResult(), []
+    for item in last.values():
+        try:
+            with session.begin_nested():
+                one = upsert_items(session, [item], now)
+        except Exception as exc:
+            if not is_refusal(exc):
+                raise
+            refused.append(Quarantined(item.source, f"not stored: {refusal_reason(exc)}", _identity(item)))
+            continue
+        totals = SaveResult(totals.new + one.new, totals.updated + one.updated, totals.unchanged + one.unchanged)
+    return totals, refused
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """True for a database refusing one record's data; False for an outage or a schema/programming fault."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.InternalError,
+                        sa.exc.ProgrammingError, sa.exc.ResourceClosedError, sa.exc.DisconnectionError)):
+        return False
+    return not getattr(exc, "connection_invalidated", False)
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """One line naming the error: the driver's class and primary message (psycopg's holds no values)."""
+    orig = getattr(exc, "orig", None) or exc
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None) or ""
+    return " ".join(f"{type(orig).__name__}{': ' + primary if primary else ''}".split())[:200]
+
+
+def _identity(item: RawItem) -> dict[str, Any]:
+    """What identifies a refused item in quarantine (cut short: it was refused for a reason)."""
+    return {name: _short(getattr(item, name)) for name in ("platform", "source", "item_id", "kind", "url")}
+
+
+def _short(value: Any, limit: int = 512) -> str | None:
+    try:
+        return None if value is None else str(value)[:limit]
+    except ValueError:  # an integer too long to spell
+        return type(value).__name__
 
 
 def claim_items(session: Session, stage: str, limit: int, ids: Collection[int] | None = None) -> list[Item]:

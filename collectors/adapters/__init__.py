@@ -15,7 +15,9 @@ from collectors.adapters.tg import adapt_tg_message
 from collectors.adapters.vk import adapt_vk_comment, adapt_vk_post
 from collectors.adapters.web import adapt_web_entry
 from collectors.base import SourceConfig
+from collectors.checks import check_item
 from collectors.errors import SkipItem
+from storage.sanitize import storable_json
 from tsur.records import Quarantined, RawItem
 
 Pseudonymize = Callable[[str, Any], str | None]
@@ -34,18 +36,32 @@ def platform_of(type_: str) -> str:
 
 
 def adapt_record(type_: str, payload: dict, source: SourceConfig, pseudonymize: Pseudonymize) -> RawItem:
-    """The RawItem for one recorded payload; raises SkipItem when the payload is malformed."""
+    """The checked RawItem for one recorded payload (collectors.checks); SkipItem when it is malformed.
+
+    Any error while adapting one payload is that payload's SkipItem: one record never stops a page.
+    """
     adapter = ADAPTERS.get(type_)
     if adapter is None:
         raise SkipItem(f"unknown record type {type_!r}")
     if not isinstance(payload, dict):
         raise SkipItem(f"{type_}: payload is {type(payload).__name__}, not an object")
     try:
-        return adapter(people_pseudonymised(platform_of(type_), payload, pseudonymize), source, pseudonymize)
+        return check_item(adapter(people_pseudonymised(platform_of(type_), payload, pseudonymize), source,
+                                  pseudonymize))
     except SkipItem as exc:
-        raise SkipItem(f"{type_} {payload.get('id', '?')}: {exc}") from None
+        raise SkipItem(f"{type_} {_record_id(payload)}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SkipItem(f"{type_} {payload.get('id', '?')}: malformed ({type(exc).__name__}: {exc})") from None
+        raise SkipItem(f"{type_} {_record_id(payload)}: malformed ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # RecursionError, OverflowError …: still only this record's problem
+        raise SkipItem(f"{type_} {_record_id(payload)}: malformed ({type(exc).__name__})") from None
+
+
+def _record_id(payload: dict) -> str:
+    """The payload's id for a reason line, cut short (an id may be anything a hostile record holds)."""
+    try:
+        return " ".join(str(payload.get("id", "?"))[:40].split()) or "?"
+    except Exception:
+        return "?"
 
 
 def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,
@@ -56,8 +72,13 @@ def adapt_many(records: list[tuple[str, dict]], source: SourceConfig,
         try:
             items.append(adapt_record(type_, payload, source, pseudonymize))
         except SkipItem as exc:
-            kept = people_pseudonymised(platform_of(type_), payload, pseudonymize)
-            bad.append(Quarantined(source=source.key, reason=str(exc), raw={"type": type_, "payload": kept}))
+            try:
+                kept = people_pseudonymised(platform_of(type_), payload, pseudonymize)
+            except Exception:  # a payload too broken to pseudonymise is not kept
+                kept = {"unstorable": "payload could not be pseudonymised"}
+            reason = " ".join(str(exc).split())
+            raw = {"type": type_, "payload": storable_json(kept)}
+            bad.append(Quarantined(source=source.key, reason=reason, raw=raw))
     return tuple(items), tuple(bad)
 
 

@@ -5,11 +5,13 @@ from datetime import datetime, timezone
 
 from collectors.errors import SkipItem
 
+INT64_MAX = 2**63 - 1
+
 
 def utc_from_unix(value) -> datetime:
     """A UTC datetime from Unix seconds. Example: utc_from_unix(0).year == 1970."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise SkipItem(f"bad date {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 253402300800:
+        raise SkipItem(f"bad date {str(value)[:40]}")  # 253402300800: year 10000
     return datetime.fromtimestamp(value, tz=timezone.utc)
 
 
@@ -25,10 +27,12 @@ def utc_from_iso(value) -> datetime:
 
 
 def require_int(payload: dict, key: str) -> int:
-    """payload[key] as an int, or SkipItem naming the key."""
+    """payload[key] as a 64-bit int, or SkipItem naming the key."""
     value = payload.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise SkipItem(f"missing or non-integer {key!r}")
+    if abs(value) > INT64_MAX:
+        raise SkipItem(f"{key!r} is outside 64 bits")
     return value
 
 

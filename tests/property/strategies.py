@@ -37,3 +37,19 @@ toml_scalars = st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1),
                          st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
                          mixed_text.map(lambda s: s[:40]))
 toml_values = st.one_of(toml_scalars, st.lists(st.one_of(st.integers(-5, 5), st.text(max_size=8)), max_size=3))
+
+# Values the database, not Python, used to refuse: long ids, huge or non-finite numbers, odd dates.
+long_ids = st.builds(lambda s, n: (s or "x") * n, st.text(min_size=1, max_size=8), st.integers(17, 90))
+hostile_scalars = st.one_of(st.integers(-(10**40), 10**40), st.sampled_from([float("nan"), float("inf"), 1e20]),
+                            long_ids, st.sampled_from(["0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59+00:00",
+                                                       "9999-12-31T23:59:59-12:00", "2026-11-20T10:00:00"]))
+hostile_values = st.one_of(json_values, hostile_scalars,
+                           st.integers(60, 70).map(lambda n: json_nested(n)))
+
+
+def json_nested(depth: int):
+    """A list nested `depth` deep. Example: json_nested(2) == [[0]]."""
+    value = 0
+    for _ in range(depth):
+        value = [value]
+    return value

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from storage.items import claim_items, load_cursor, save_page
+from storage.items import claim_items, load_cursor, save_page, upsert_items
 from storage.tables import Item, QuarantineRecord, Source
 from tsur.records import Page, Quarantined, RawItem
 
@@ -88,9 +88,11 @@ def test_claim_takes_only_the_stage(sessions, source):
 
 
 def test_naive_datetime_refused(sessions, source):
+    """upsert_items refuses a naive datetime (save_page then quarantines that item: see below)."""
     bad = RawItem(platform="vk", source="vk:wall:-1", item_id="x", published_at=datetime(2026, 1, 1), text="t")
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
-        store(sessions, source, Page((bad,), None))
+        with sessions.begin() as s:
+            upsert_items(s, [bad])
 
 
 def test_poison_text_is_cleaned_not_refused(sessions, source):
@@ -102,3 +104,31 @@ def test_poison_text_is_cleaned_not_refused(sessions, source):
         assert row.raw == {"t": ["\ufffd", 1]}
     again = store(sessions, source, Page((item(1, nasty),), None))
     assert again.unchanged == 1  # the hash is of the cleaned text, so a re-fetch is not an edit
+
+
+def test_a_record_the_database_refuses_is_quarantined_and_the_rest_stored(sessions, source):
+    """The safety net under the collectors' checks: each refused item is quarantined in its own SAVEPOINT."""
+    naive = RawItem(platform="vk", source="vk:wall:-1", item_id="2", published_at=datetime(2026, 11, 20),
+                    text="секрет")
+    long_kind = item(3, kind="k" * 17)  # PostgreSQL refuses varchar(16); SQLite stores it
+    result = store(sessions, source, Page((item(1), naive, long_kind, item(4)), {"line": 4}))
+    postgres = sessions.kw["bind"].dialect.name == "postgresql"
+    with sessions() as s:
+        ids = set(s.scalars(sa.select(Item.item_id)))
+        reasons = list(s.scalars(sa.select(QuarantineRecord.reason)))
+        assert load_cursor(s, source.id) == {"line": 4}
+    assert ids == ({"1", "4"} if postgres else {"1", "3", "4"})
+    assert result.quarantined == len(reasons) == (2 if postgres else 1)
+    assert all(r.startswith("not stored: ") and "\n" not in r and "секрет" not in r for r in reasons), reasons
+
+
+def test_a_database_outage_still_raises(sessions, source, monkeypatch):
+    """An OperationalError is not one record's fault: it propagates, and the daemon's outage handling acts."""
+    import storage.items
+
+    def down(*_a, **_k):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(storage.items, "upsert_items", down)
+    with pytest.raises(sa.exc.OperationalError):
+        store(sessions, source, Page((item(1),), {"line": 1}))
