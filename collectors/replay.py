@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 PAGE_LINES = 200
 
 
-def adapt_raw_item(payload: dict[str, Any]) -> RawItem:
+def adapt_raw_item(payload: dict[str, Any], pseudonymize: Pseudonymizer | None = None) -> RawItem:
     """A checked RawItem from its dict form (collectors.checks); SkipItem when a field is missing or malformed.
 
     Fields keep their JSON types, so a number where a string belongs is refused rather than stored as its
-    spelling; JSON null text is the empty text, never "None".
+    spelling; JSON null text is the empty text, never "None". With `pseudonymize`, people are pseudonymised
+    first (a recorded VK author id is a number; its pseudonym is the string that is checked and stored).
     """
     try:
         published = datetime.fromisoformat(payload["published_at"])
@@ -44,6 +45,8 @@ def adapt_raw_item(payload: dict[str, Any]) -> RawItem:
             parent_id=payload.get("parent_id"), url=payload.get("url"), author=payload.get("author"),
             raw=payload.get("raw") or {},
         )
+        if pseudonymize is not None:
+            item = raw_item_pseudonymised(item, pseudonymize)
     except (KeyError, TypeError, ValueError) as exc:
         raise SkipItem(f"raw_item: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}") from None
     try:
@@ -58,7 +61,7 @@ def adapt_line(record: Any, source: SourceConfig, pseudonymize: Pseudonymizer) -
         raise SkipItem("expected an object with 'type' and an object 'payload'")
     type_, payload = record["type"], record["payload"]
     if type_ == "raw_item":
-        return raw_item_pseudonymised(adapt_raw_item(payload), pseudonymize)
+        return adapt_raw_item(payload, pseudonymize)
     from collectors.adapters import adapt_record  # live collectors' adapters
 
     target = source

@@ -97,7 +97,7 @@ def _platform(platform: Any, source: Any) -> str:
 def raw_item_pseudonymised(item: RawItem, pseudonymize) -> RawItem:
     """A replayed raw_item with its author, raw payload and (VK) text pseudonymised like adapted items."""
     platform = _platform(item.platform, item.source)
-    text = vk_text_pseudonymised(item.text, pseudonymize) if platform == "vk" else item.text
+    text = vk_text_pseudonymised(item.text, pseudonymize) if platform == "vk" and isinstance(item.text, str) else item.text
     return replace(item, author=pseudonymize(platform, item.author), text=text,
                    raw=people_pseudonymised(platform, item.raw, pseudonymize))
 
