@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from routing.decide import decide
+from routing.incidents import REPOST, THREAD
 from routing.policy import Policy
 from storage.tables import AnalysisRow
 from storage.tables import Decision as DecisionRow
@@ -55,6 +56,13 @@ def label(outcome: str, agency: str | None) -> str:
     return f"[{outcome}]" + (f" {agency}" if outcome == "review" and agency else "")
 
 
+def joins_its_source_again(stored: DecisionRow, analysis: AnalysisRow, outcome: str) -> bool:
+    """A comment or repost that joined its source post's ticket while it alone would go to review joins it
+    again under the candidate (routing.stage.join_source): the incident, not the item, says what and where."""
+    return (stored.outcome == "attach" and stored.rule in (THREAD, REPOST) and outcome == "review"
+            and (bool(analysis.is_complaint) or analysis.importance == "high"))
+
+
 def replay(session: Session, candidate: Policy, limit: int | None = None) -> ReplayReport:
     """Re-decide the latest decision of each item with `candidate`; incidents are not re-evaluated."""
     latest = sa.select(sa.func.max(DecisionRow.id)).group_by(DecisionRow.item_pk)
@@ -67,7 +75,8 @@ def replay(session: Session, candidate: Policy, limit: int | None = None) -> Rep
         report.total += 1
         verdict = decide(candidate, analysis)
         old = label("route" if stored.outcome in ROUTED else stored.outcome, stored.agency)
-        new = label(verdict.outcome, verdict.agency)
+        new = old if joins_its_source_again(stored, analysis, verdict.outcome) else label(verdict.outcome,
+                                                                                             verdict.agency)
         if old == new:
             continue
         report.changed += 1

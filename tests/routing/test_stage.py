@@ -280,3 +280,19 @@ def test_an_item_in_a_ticket_reanalysed_as_a_notice_stays_and_flags_the_ticket(s
         [entry] = review_queue(s, now=NOW)
         assert (entry.kind, entry.id) == ("ticket", created.ticket_id) and "official notice" in entry.reason
         assert s.get(Ticket, created.ticket_id).importance == "normal"  # the notice's urgency does not escalate it
+
+
+@pytest.mark.parametrize("spec", [{"text": "Позор администрации, ничего не делают"},
+                                  {"text": "Там ребёнок чуть не упал в яму", "is_complaint": False,
+                                   "complaint_proba": 0.2, "importance": "high"}])
+def test_replaying_todays_rules_changes_no_comment_that_joined_its_post(sessions, policy, spec):
+    """`routing replay` with the current rules reports 0 changes: a comment that alone would go to review but
+    joined its post's ticket joins it again (it was reported as moving to review)."""
+    from routing.replay import replay
+
+    route(sessions, policy, ROAD_POST)
+    [comment] = route(sessions, policy, {**LOW_TOPIC, **spec})
+    assert comment.outcome == "attach"
+    with sessions() as s:
+        report = replay(s, policy)
+    assert (report.total, report.changed) == (2, 0), report.lines()
