@@ -36,7 +36,7 @@ class Fleet:
         with open(self.log_path(name), "a", encoding="utf-8") as log:  # the child keeps its own copy
             proc = subprocess.Popen(worker_command(self.world, self.db_url, name, mode=self.mode, kill_at=kill_at,
                                                    delay=self.delay, batch=self.batch),
-                                    cwd=ROOT, env=worker_env(), stdout=subprocess.PIPE, stderr=log, text=True)
+                                    cwd=ROOT, env=worker_env(self.world), stdout=subprocess.PIPE, stderr=log, text=True)
         self.procs[name] = proc
         return proc
 

@@ -87,10 +87,12 @@ def make_world(root: Path, webhook_url: str, sources: int = 3, per_source: int =
     return World(root, config_dir, sources_file, root / "data", keys)
 
 
-def worker_env() -> dict[str, str]:
-    """Environment of a worker process: project on the path, secrets for signing and pseudonyms."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), "TSUR_WEBHOOK_SECRET": SECRET,
-            "TSUR_PSEUDONYM_KEY": "fault-test-pseudonym-key-0123456789"}
+def worker_env(world: World | None = None) -> dict[str, str]:
+    """Environment of a worker process: project on the path, secrets for signing and pseudonyms, and the
+    world's folder among the replay directories (its replay files lie beside the data dir, not in it)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TSUR_WEBHOOK_SECRET": SECRET,
+           "TSUR_PSEUDONYM_KEY": "fault-test-pseudonym-key-0123456789"}
+    return {**env, "TSUR_REPLAY_DIRS": str(world.root)} if world is not None else env
 
 
 def worker_command(world: World, db_url: str, name: str, *, mode: str = "loop", kill_at: str | None = None,
