@@ -33,6 +33,23 @@ def parse_duration(text: str | None) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
+def parse_when(text: str | None, now: datetime, tz: tzinfo) -> datetime:
+    """A time for "as of": None → now, '+1d' → now + 1 day, '2026-12-07 18:00' → that time in `tz`, as UTC.
+
+    Example: parse_when("+2h", now, tz) == now + timedelta(hours=2)
+    """
+    if text is None:
+        return now
+    if text.strip().startswith("+"):
+        return now + parse_duration(text.strip()[1:])
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"bad time {text!r}: use +DURATION (e.g. +1d) or a date/time such as 2026-12-07 18:00") \
+            from None
+    return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
+
+
 def printable(text: str) -> str:
     """`text` without terminal escapes and control characters. Example: printable("\\x1b[31mred") == "red"."""
     return _ESCAPES.sub("", text)
