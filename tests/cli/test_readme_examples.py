@@ -103,6 +103,8 @@ def test_every_readme_example_runs_on_the_demo(request, demo, tmp_path, monkeypa
     for shown, out in outputs.items():
         if shown.startswith("tsur tickets overdue --at"):  # the demo's tickets are due within working days
             assert "no overdue tickets" not in out and "Overdue tickets" in out, out
+        if shown.startswith("tsur stats --of posts"):  # the demo's posts were published 16–22 November 2026
+            assert "no analysed posts" not in out, out
         if shown.startswith("tsur tickets close"):
             assert "answered → closed (satisfied)" in out, out
 
@@ -141,3 +143,21 @@ def test_parse_when_refuses(text, message):
 
     with pytest.raises(ValueError, match=message):
         parse_when(text, NOW, MSK)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (None, None),
+    ("7d", NOW - timedelta(days=7)),
+    ("2026-11-16", datetime(2026, 11, 15, 21, 0, tzinfo=timezone.utc)),
+])
+def test_parse_since(text, expected):
+    from tsur.cli.output import parse_since
+
+    assert parse_since(text, NOW, MSK) == expected
+
+
+def test_parse_since_refuses():
+    from tsur.cli.output import parse_since
+
+    with pytest.raises(ValueError, match="bad --since 'last week'"):
+        parse_since("last week", NOW, MSK)

@@ -50,6 +50,21 @@ def parse_when(text: str | None, now: datetime, tz: tzinfo) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
 
 
+def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
+    """A window's start: '7d' → now - 7 days, '2026-11-16' → that day's start in `tz`, as UTC; None → None.
+
+    Example: parse_since("7d", now, tz) == now - timedelta(days=7)
+    """
+    if text is None or _DURATION.match(text):
+        window = parse_duration(text)
+        return None if window is None else now - window
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"bad --since {text!r}: use a duration (e.g. 7d) or a date such as 2026-11-16") from None
+    return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
+
+
 def printable(text: str) -> str:
     """`text` without terminal escapes and control characters. Example: printable("\\x1b[31mred") == "red"."""
     return _ESCAPES.sub("", text)
