@@ -42,12 +42,7 @@ def parse_when(text: str | None, now: datetime, tz: tzinfo) -> datetime:
         return now
     if text.strip().startswith("+"):
         return now + parse_duration(text.strip()[1:])
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"bad time {text!r}: use +DURATION (e.g. +1d) or a date/time such as 2026-12-07 18:00") \
-            from None
-    return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
+    return _local_time(text, tz, f"bad time {text!r}: use +DURATION (e.g. +1d) or a date/time such as 2026-12-07 18:00")
 
 
 def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
@@ -58,10 +53,15 @@ def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
     if text is None or _DURATION.match(text):
         window = parse_duration(text)
         return None if window is None else now - window
+    return _local_time(text, tz, f"bad --since {text!r}: use a duration (e.g. 7d) or a date such as 2026-11-16")
+
+
+def _local_time(text: str, tz: tzinfo, error: str) -> datetime:
+    """An ISO date or date/time, in `tz` unless it names its offset, as UTC; else ValueError(error)."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"bad --since {text!r}: use a duration (e.g. 7d) or a date such as 2026-11-16") from None
+        raise ValueError(error) from None
     return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
 
 
