@@ -24,15 +24,19 @@ def main(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML config file (over config/defaults.toml)."),
     database_url: Optional[str] = typer.Option(None, "--database-url",
                                                help="SQLAlchemy URL (default: from settings)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the SQLite database (tsur.db) and local "
+                                            "state live, as run_pipeline.py --data-dir (default: $TSUR_DATA_DIR, "
+                                            "else var)."),
     actor: Optional[str] = typer.Option(None, "--actor", help="Who acts, for labels and ticket history "
                                         "(default: $TSUR_ACTOR or the OS user)."),
     json_out: bool = typer.Option(False, "--json", help="Print lists and results as JSON for scripts."),
 ) -> None:
     """tsur-monitor command line: review queue, tickets, sources, stats, labels and models.
 
-    Example: tsur --database-url sqlite:///var/tsur.db review list --agency Минздрав
+    Example: tsur --data-dir var/demo review list --agency Минздрав
     """
-    st = State(config=config, database_url=database_url, actor=actor or default_actor(), json=json_out)
+    st = State(config=config, database_url=database_url, data_dir=data_dir, actor=actor or default_actor(),
+               json=json_out)
     ctx.obj = st
     ctx.call_on_close(st.close)
 

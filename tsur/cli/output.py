@@ -33,6 +33,38 @@ def parse_duration(text: str | None) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
+def parse_when(text: str | None, now: datetime, tz: tzinfo) -> datetime:
+    """A time for "as of": None → now, '+1d' → now + 1 day, '2026-12-07 18:00' → that time in `tz`, as UTC.
+
+    Example: parse_when("+2h", now, tz) == now + timedelta(hours=2)
+    """
+    if text is None:
+        return now
+    if text.strip().startswith("+"):
+        return now + parse_duration(text.strip()[1:])
+    return _local_time(text, tz, f"bad time {text!r}: use +DURATION (e.g. +1d) or a date/time such as 2026-12-07 18:00")
+
+
+def parse_since(text: str | None, now: datetime, tz: tzinfo) -> datetime | None:
+    """A window's start: '7d' → now - 7 days, '2026-11-16' → that day's start in `tz`, as UTC; None → None.
+
+    Example: parse_since("7d", now, tz) == now - timedelta(days=7)
+    """
+    if text is None or _DURATION.match(text):
+        window = parse_duration(text)
+        return None if window is None else now - window
+    return _local_time(text, tz, f"bad --since {text!r}: use a duration (e.g. 7d) or a date such as 2026-11-16")
+
+
+def _local_time(text: str, tz: tzinfo, error: str) -> datetime:
+    """An ISO date or date/time, in `tz` unless it names its offset, as UTC; else ValueError(error)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(error) from None
+    return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(timezone.utc)
+
+
 def printable(text: str) -> str:
     """`text` without terminal escapes and control characters. Example: printable("\\x1b[31mred") == "red"."""
     return _ESCAPES.sub("", text)

@@ -33,6 +33,7 @@ class State:
 
     config: Path | None = None
     database_url: str | None = None
+    data_dir: Path | None = None
     actor: str = field(default_factory=default_actor)
     json: bool = False
     console: Console = field(default_factory=Console)
@@ -44,7 +45,7 @@ class State:
 
         from tsur.logs import settings_secrets, setup_logging
 
-        settings = load_settings(self.config, database_url=self.database_url)
+        settings = load_settings(self.config, database_url=self.database_url, data_dir=self.data_dir)
         # the CLI's own output is the result; logs are warnings unless TSUR_LOG_LEVEL asks for more
         level = settings.log_level if "TSUR_LOG_LEVEL" in os.environ else "WARNING"
         setup_logging(level, settings.log_format, settings_secrets(settings))
@@ -56,7 +57,7 @@ class State:
 
         missing = None if self.creates else missing_sqlite_file(self.settings.db_url)
         if missing is not None:  # a mistyped path must not become a new, empty database
-            raise DatabaseUnavailable(f"database {missing} does not exist: check --database-url or data_dir, "
+            raise DatabaseUnavailable(f"database {missing} does not exist: check --database-url or --data-dir, "
                                       "or create it with `tsur db upgrade`")
         engine = make_engine(self.settings.db_url)
         upgrade(engine)

@@ -8,7 +8,7 @@ import typer
 
 from storage.tables import utcnow
 from tsur import queries
-from tsur.cli.output import parse_duration, print_rows
+from tsur.cli.output import parse_since, print_rows
 from tsur.cli.state import state
 
 
@@ -36,17 +36,18 @@ def stats(ctx: typer.Context,
           by: Optional[By] = typer.Option(None, "--by", help="Group tickets by agency (default) or municipality; "
                                           "posts by topic_group (default) or municipality."),
           since: Optional[str] = typer.Option(None, "--since", help="Only tickets created, or posts published, this "
-                                              "recently (e.g. 7d).")) -> None:
+                                              "recently (e.g. 7d), or since this date in the region's "
+                                              "time zone (e.g. 2026-11-16).")) -> None:
     """Tickets per agency or municipality (total, open, high importance, overdue, closing reasons, items), or
     analysed posts per topic group or municipality (posts, complaints, notices, other, high importance).
 
     Example: tsur stats --by municipality --since 30d
     Example: tsur stats --of posts --by topic_group --since 7d
+    Example: tsur stats --of posts --since 2026-11-16
     """
     st = state(ctx)
-    window = parse_duration(since)
     group = (by or (By.topic_group if of is Of.posts else By.agency)).value
-    cutoff = utcnow() - window if window else None
+    cutoff = parse_since(since, utcnow(), st.tz)
     with st.sessions() as s:
         rows = (queries.post_stats if of is Of.posts else queries.stats_by)(s, group, since=cutoff)
     for row in rows:

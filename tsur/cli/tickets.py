@@ -9,7 +9,7 @@ import typer
 
 from storage.tables import utcnow
 from tsur import queries
-from tsur.cli.output import print_rows, say
+from tsur.cli.output import parse_when, print_rows, say
 from tsur.cli.state import State, state
 
 app = typer.Typer(no_args_is_help=True, help="Tickets (incidents): list, overdue, close, reopen, status, flag, "
@@ -55,14 +55,19 @@ def list_tickets(ctx: typer.Context,
 
 @app.command("overdue")
 def overdue(ctx: typer.Context,
-            agency: Optional[str] = typer.Option(None, "--agency", help="Agency contains this.")) -> None:
+            agency: Optional[str] = typer.Option(None, "--agency", help="Agency contains this."),
+            at: Optional[str] = typer.Option(None, "--at", help="As of this time instead of now: +DURATION from now "
+                                             "(+1d: what is past due by tomorrow) or a date/time in the region's "
+                                             "time zone (2026-12-07 18:00).")) -> None:
     """List open tickets past their due time (or marked overdue by the SLA check), oldest due first.
 
     Example: tsur --json tickets overdue --agency Минздрав
+    Example: tsur tickets overdue --at +1d
     """
     st = state(ctx)
+    when = parse_when(at, utcnow(), st.tz)
     with st.sessions() as s:
-        rows = queries.list_tickets(s, agency=agency, overdue_at=utcnow())
+        rows = queries.list_tickets(s, agency=agency, overdue_at=when)
     rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or r["created_at"]))
     print_rows(st, rows, COLUMNS, title="Overdue tickets", widths=WIDTHS, empty="no overdue tickets")
 
