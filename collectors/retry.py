@@ -21,8 +21,7 @@ from collectors.base import SourceConfig
 from collectors.errors import SkipItem
 from collectors.pseudonym import Pseudonymizer
 from storage.items import upsert_each
-from storage.quarantine import get_record, resolve
-from storage.sanitize import clean_text
+from storage.quarantine import get_record, new_reason, resolve
 from storage.sources import source_config
 from storage.tables import Item, QuarantineRecord, Source, utcnow
 from tsur.limits import MAX_TEXT_CHARS, cap_item
@@ -91,11 +90,11 @@ def retry_one(session: Session, row: QuarantineRecord, pseudonymize: Pseudonymiz
     except CannotReadapt as exc:
         return RetryResult(row.id, "cannot", f"cannot re-adapt: {exc}")
     except SkipItem as exc:
-        row.reason = clean_text(" ".join(str(exc).split()))
+        row.reason = new_reason(row.reason, str(exc))
         return RetryResult(row.id, "refused", row.reason)
     saved, refused = upsert_each(session, [item], now)
     if refused:
-        row.reason = clean_text(refused[0].reason)
+        row.reason = new_reason(row.reason, refused[0].reason)
         return RetryResult(row.id, "refused", row.reason)
     pk = _item_pk(session, item)
     how = "new" if saved.new else "updated" if saved.updated else "unchanged"

@@ -17,7 +17,7 @@ from storage.sanitize import clean_text
 from storage.tables import QuarantineRecord, utcnow
 
 STATUSES = ("open", "retried", "dropped")
-_FILE_LINE = re.compile(r"^[^\s:]+:\d+: ")  # a replay file's `name.jsonl:12: `
+FILE_LINE = re.compile(r"^[^\s:]+:\d+: ")  # a replay file's `name.jsonl:12: `
 _RECORD = re.compile(r"^(vk_post|vk_comment|tg_message|web_entry|raw_item) [^:]*: ")  # `vk_post 42: `
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\d+")
@@ -29,12 +29,21 @@ def reason_class(reason: str, width: int = 60) -> str:
     Example: reason_class("feed.jsonl:7: vk_post 42: item_id is 300 characters, over 128")
              == "vk_post: item_id is N characters, over N"
     """
-    text = _FILE_LINE.sub("", " ".join(reason.split()))
+    text = FILE_LINE.sub("", " ".join(reason.split()))
     record = _RECORD.match(text)
     if record:
         text = f"{record.group(1)}: {text[record.end():]}"
     text = _NUMBER.sub("N", _QUOTED.sub("'…'", text))
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def new_reason(old: str, reason: str) -> str:
+    """The reason a retried record is refused with now, keeping where it came from (a replay file's line).
+
+    Example: new_reason("x.jsonl:2: raw_item: old", "raw_item: new") == "x.jsonl:2: raw_item: new"
+    """
+    where = FILE_LINE.match(old)
+    return clean_text((where.group(0) if where else "") + " ".join(reason.split()))
 
 
 def _filtered(query, *, source: str | None, since: datetime | None, status: str | None):
