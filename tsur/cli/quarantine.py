@@ -1,6 +1,7 @@
 """Ops: records the collectors quarantined — list, show, retry after a fix, drop."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Optional
 
 import typer
@@ -90,7 +91,7 @@ def _record(raw):
 
 @app.command("retry")
 def retry(ctx: typer.Context,
-          ids: Optional[list[int]] = typer.Argument(None, metavar="[ID]...", help="Quarantine record ids."),
+          ids: Optional[list[int]] = typer.Argument(None, metavar="ID", help="Quarantine record ids."),
           source: Optional[str] = typer.Option(None, "--source", help="Retry every open record of this source."),
           all_: bool = typer.Option(False, "--all", help="Retry every open record (of --source if given)."),
           dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen; change nothing.")) -> None:
@@ -117,7 +118,7 @@ def retry(ctx: typer.Context,
                             max_text_chars=st.settings.max_text_chars, dry_run=dry_run)
     counts = {k: sum(r.outcome == k for r in results) for k in ("stored", "refused", "cannot", "skipped")}
     if st.json:
-        print_json(st, {"dry_run": dry_run, "counts": counts, "results": [r.__dict__ for r in results]})
+        print_json(st, {"dry_run": dry_run, "counts": counts, "results": [asdict(r) for r in results]})
         return
     verbs = {"stored": "would store" if dry_run else "stored", "refused": "still refused:",
              "cannot": "", "skipped": "skipped:"}
@@ -128,7 +129,7 @@ def retry(ctx: typer.Context,
 
 
 @app.command("drop")
-def drop(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="ID...", help="Quarantine record ids."),
+def drop(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="ID", help="Quarantine record ids."),
          reason: str = typer.Option(..., "--reason", "-r", help="Why no retry is needed.")) -> None:
     """Dismiss open quarantined records (no retry needed); who and why are recorded.
 
