@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from collectors.adapters import adapt_many
 from collectors.base import SourceConfig
 from collectors.pseudonym import Pseudonymizer
 from collectors.replay import ReplayCollector
+from collectors.retry import CannotReadapt, readapt
 from storage.items import save_page
 from storage.quarantine import reason_class
 from storage.sources import sync_sources
@@ -200,3 +202,20 @@ def test_reason_class_groups_alike_problems():
         "vk_post: item_id is N characters, over N"
     assert reason_class("x.jsonl:3: raw_item: KeyError: 'text'") == "raw_item: KeyError: '…'"
     assert reason_class("not stored: DataError: value too long") == "not stored: DataError: value too long"
+
+
+CANNOT = [  # what a quarantine row keeps → why it cannot be adapted again
+    (None, "its payload was purged by retention"),
+    ({"unstorable": "nested too deep", "text": "{…"}, "the payload could not be stored"),
+    ({"type": "vk_post", "payload": {"unstorable": "NaN", "text": "…"}}, "the payload could not be stored"),
+    ({"line": '{"type": "raw_item", "payl'}, "the replay line does not parse as JSON"),
+    ({"platform": "vk", "source": "vk:wall:-1", "item_id": "9", "kind": "post", "url": None},
+     "the database refused it and only its identity was kept"),
+    ({"url": "https://example.ru/news", "bytes": 120}, "a page-level problem, no record was kept"),
+]
+
+
+def test_rows_that_cannot_be_readapted_say_why():
+    for raw, why in CANNOT:
+        with pytest.raises(CannotReadapt, match=why):
+            readapt(raw, REPLAY, PSEUDONYMIZE)
