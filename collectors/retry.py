@@ -80,8 +80,10 @@ def _item_pk(session: Session, item: RawItem) -> int | None:
 
 
 def retry_one(session: Session, row: QuarantineRecord, pseudonymize: Pseudonymizer, *, actor: str,
-              max_text_chars: int = MAX_TEXT_CHARS, now: datetime | None = None) -> RetryResult:
-    """Adapt, check, cap and upsert one open record; mark it retried, or keep it open with the new reason."""
+              max_text_chars: int = MAX_TEXT_CHARS, now: datetime | None = None, dry_run: bool = False) -> RetryResult:
+    """Adapt, check, cap and upsert one open record; mark it retried, or keep it open with the new reason.
+
+    In a dry run (the caller rolls back) the item's id is not named: the rollback gives it back."""
     now = now or utcnow()
     if row.status != "open":
         return RetryResult(row.id, "skipped", f"already {row.status}")
@@ -99,15 +101,15 @@ def retry_one(session: Session, row: QuarantineRecord, pseudonymize: Pseudonymiz
     pk = _item_pk(session, item)
     how = "new" if saved.new else "updated" if saved.updated else "unchanged"
     resolve(row, "retried", actor, f"item {pk} ({how})", now)
+    if dry_run:
+        return RetryResult(row.id, "stored", f"({how})")
     return RetryResult(row.id, "stored", f"item {pk} ({how})", pk)
 
 
 def retry_records(sessions: sessionmaker[Session], ids: list[int], pseudonymize: Pseudonymizer, *, actor: str,
                   max_text_chars: int = MAX_TEXT_CHARS, dry_run: bool = False) -> list[RetryResult]:
     """Retry quarantined records by id, CHUNK per transaction; a dry run rolls every change back."""
-    with sessions() as s:
-        known = set(s.scalars(sa.select(QuarantineRecord.id).where(QuarantineRecord.id.in_(ids))))
-    missing = [i for i in ids if i not in known]
+    missing = _missing(sessions, ids)
     if missing:
         raise KeyError(f"no quarantined record {', '.join(map(str, missing))} (see `tsur quarantine list`)")
     results: list[RetryResult] = []
@@ -115,6 +117,17 @@ def retry_records(sessions: sessionmaker[Session], ids: list[int], pseudonymize:
         with sessions() as s:
             for record_id in ids[start:start + CHUNK]:
                 row = get_record(s, record_id, lock=True)
-                results.append(retry_one(s, row, pseudonymize, actor=actor, max_text_chars=max_text_chars))
+                results.append(retry_one(s, row, pseudonymize, actor=actor, max_text_chars=max_text_chars,
+                                         dry_run=dry_run))
             (s.rollback if dry_run else s.commit)()
     return results
+
+
+def _missing(sessions: sessionmaker[Session], ids: list[int]) -> list[int]:
+    """The ids no quarantine row has (looked up CHUNK at a time: a database caps the parameters of a query)."""
+    known: set[int] = set()
+    with sessions() as s:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            known.update(s.scalars(sa.select(QuarantineRecord.id).where(QuarantineRecord.id.in_(chunk))))
+    return [i for i in ids if i not in known]

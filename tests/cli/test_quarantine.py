@@ -114,6 +114,7 @@ def test_retry_after_a_fix_is_idempotent(db, tmp_path, monkeypatch):
     assert record(sessions, ids["old"]).reason.startswith("x.jsonl:2: raw_item: published_at 1999-12-31 is outside")
 
     fix_dates(monkeypatch)
+    monkeypatch.setattr("collectors.retry.CHUNK", 1)  # one transaction per record
     out = cli("quarantine", "retry", "--source", "replay:x").stdout
     assert f"#{ids['old']} stored item" in out and "(new)" in out
     assert f"#{ids['not_json']} cannot re-adapt: the replay line does not parse as JSON" in out
@@ -149,7 +150,7 @@ def test_dry_run_changes_nothing(db, tmp_path, monkeypatch):
 
     before = snapshot()
     out = cli_for(url, tmp_path)("quarantine", "retry", "--all", "--dry-run").stdout
-    assert f"#{ids['old']} would store item" in out and out.strip().splitlines()[-1].startswith("dry run: 2 record(s)")
+    assert f"#{ids['old']} would store (new)" in out and out.strip().splitlines()[-1].startswith("dry run: 2 record(s)")
     assert snapshot() == before
 
 
