@@ -220,3 +220,9 @@ def test_rows_that_cannot_be_readapted_say_why():
     for raw, why in CANNOT:
         with pytest.raises(CannotReadapt, match=why):
             readapt(raw, REPLAY, PSEUDONYMIZE)
+
+
+def test_nothing_to_retry_needs_no_key(lite, tmp_path):
+    url, _ = lite
+    out = Cli(url, env={"TSUR_DATA_DIR": str(tmp_path)})("quarantine", "retry", "--all").stdout
+    assert out.startswith("nothing to retry") and not (tmp_path / "pseudonym.key").exists()

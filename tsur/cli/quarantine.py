@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Quarantined records: list, show, r
                   "Example: tsur quarantine list --source vk:wall:-123 --since 3d")
 
 STATUS_HELP = "open (default), retried, dropped or all."
+OUTCOMES = ("stored", "refused", "cannot", "skipped")
 
 
 def _status(value: str) -> str | None:
@@ -113,10 +114,14 @@ def retry(ctx: typer.Context,
     if not ids:
         with st.sessions() as s:
             ids = quarantine.open_ids(s, source=source)
+        if not ids:
+            say(st, "nothing to retry: no open quarantined records" + (f" of {source}" if source else ""),
+                {"dry_run": dry_run, "counts": dict.fromkeys(OUTCOMES, 0), "results": []})
+            return
     pseudonymize = Pseudonymizer(load_key(st.settings.secret("pseudonym_key"), st.settings.data_dir))
     results = retry_records(st.sessions, list(ids), pseudonymize, actor=st.actor,
                             max_text_chars=st.settings.max_text_chars, dry_run=dry_run)
-    counts = {k: sum(r.outcome == k for r in results) for k in ("stored", "refused", "cannot", "skipped")}
+    counts = {k: sum(r.outcome == k for r in results) for k in OUTCOMES}
     if st.json:
         print_json(st, {"dry_run": dry_run, "counts": counts, "results": [asdict(r) for r in results]})
         return
