@@ -111,6 +111,10 @@ class QuarantineRecord(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open", server_default="open")  # open|retried|dropped
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(128))  # the operator who retried or dropped it
+    resolution: Mapped[str | None] = mapped_column(sa.Text)  # the item it became, or why it was dropped
 
 
 class AnalysisRow(Base):

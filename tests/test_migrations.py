@@ -73,3 +73,19 @@ def test_0005_adds_analyses_genre_and_old_rows_stay_null(db_url):
         conn.execute(sa.text("UPDATE analyses SET genre = 'notice'"))
         assert conn.execute(sa.text("SELECT genre FROM analyses")).scalar() == "notice"
     engine.dispose()
+
+
+def test_0006_quarantine_rows_from_before_are_open(db_url):
+    """Records quarantined before 0006 are 'open' after it, with no resolution."""
+    import sqlalchemy as sa
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO quarantine (source, reason, raw, created_at) VALUES "
+                             "('vk:wall:-1', 'vk_post 1: bad', NULL, '2026-11-20 00:00:00')"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        row = conn.execute(sa.text("SELECT status, resolved_at, resolved_by, resolution FROM quarantine")).one()
+    assert tuple(row) == ("open", None, None, None)
+    engine.dispose()

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from routing import cli as routing_cli
-from tsur.cli import db, labels, model_eval, models, review, run, sources, stats, tickets
+from tsur.cli import db, labels, model_eval, models, quarantine, review, run, sources, stats, tickets
 from tsur.cli.errors import CleanErrors
 from tsur.cli.state import State, default_actor
 
@@ -45,6 +45,7 @@ review.register(app)
 app.add_typer(review.app, name="review")
 app.add_typer(tickets.app, name="tickets")
 app.add_typer(sources.app, name="sources")
+app.add_typer(quarantine.app, name="quarantine")
 app.command("stats")(stats.stats)
 app.add_typer(run.app, name="run")
 app.add_typer(db.app, name="db")

@@ -146,3 +146,15 @@ def say(st: State, message: str, data: Any = None) -> None:
         print_json(st, data if data is not None else {"message": message})
     else:
         st.console.print(printable(message), highlight=False, markup=False)
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_json(value: Any) -> str:
+    """Pretty JSON for a terminal: control characters, C1 controls and bidi overrides as \\u escapes (still JSON).
+
+    Example: safe_json({"a": "\\x1b[31m"}) == '{\\n  "a": "\\\\u001b[31m"\\n}'
+    """
+    text = json.dumps(plain(value), ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
